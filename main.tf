@@ -1,0 +1,194 @@
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {
+  count = var.account_id == null ? 1 : 0
+}
+
+locals {
+  account_id = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
+  iam_arn    = "arn:${data.aws_partition.current.partition}:iam::${local.account_id}"
+
+  # Users created with an IAM path have ARNs user/<path>/<name>; IAM user names are unique
+  # across paths, so user/*/<name> matches only the caller.
+  own_user_arns = [
+    "${local.iam_arn}:user/$${aws:username}",
+    "${local.iam_arn}:user/*/$${aws:username}",
+  ]
+  # The console lets users name their devices (up to 8 per user); "username" keeps the seed's rule.
+  own_mfa_device_arns = var.mfa_device_names == "any" ? ["${local.iam_arn}:mfa/*"] : ["${local.iam_arn}:mfa/$${aws:username}"]
+
+  # Actions that take no resource type: they only ever match Resource "*".
+  account_actions = concat(
+    ["iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", "iam:ListVirtualMFADevices", "sts:GetSessionToken"],
+    var.allow_list_users_without_mfa ? ["iam:ListUsers"] : [],
+  )
+
+  password_actions      = ["iam:ChangePassword"]
+  login_profile_actions = ["iam:CreateLoginProfile", "iam:DeleteLoginProfile", "iam:UpdateLoginProfile"]
+  mfa_removal_actions   = ["iam:DeactivateMFADevice", "iam:DeleteVirtualMFADevice"]
+  mfa_enrollment_user_actions = [
+    "iam:EnableMFADevice", "iam:GetLoginProfile", "iam:GetUser", "iam:ListMFADevices", "iam:ResyncMFADevice",
+  ]
+
+  self_service_actions = {
+    access_keys = [
+      "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey",
+    ]
+    ssh_public_keys = [
+      "iam:DeleteSSHPublicKey", "iam:GetSSHPublicKey", "iam:ListSSHPublicKeys", "iam:UpdateSSHPublicKey", "iam:UploadSSHPublicKey",
+    ]
+    signing_certificates = [
+      "iam:DeleteSigningCertificate", "iam:ListSigningCertificates", "iam:UpdateSigningCertificate", "iam:UploadSigningCertificate",
+    ]
+    service_specific_credentials = [
+      "iam:CreateServiceSpecificCredential", "iam:DeleteServiceSpecificCredential", "iam:ListServiceSpecificCredentials",
+      "iam:ResetServiceSpecificCredential", "iam:UpdateServiceSpecificCredential",
+    ]
+  }
+
+  own_user_actions = sort(concat(
+    local.mfa_enrollment_user_actions,
+    local.password_actions,
+    local.login_profile_actions,
+    ["iam:DeactivateMFADevice"],
+    flatten([for kind, enabled in var.self_service : local.self_service_actions[kind] if enabled]),
+  ))
+  own_mfa_device_actions = ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"]
+
+  # Exempt from the no-MFA deny, on the caller's own user or device only.
+  exempt_own_resource_actions = sort(concat(
+    local.mfa_enrollment_user_actions,
+    ["iam:CreateVirtualMFADevice"],
+    var.allow_password_change_without_mfa ? local.password_actions : [],
+    var.allow_login_profile_changes_without_mfa ? local.login_profile_actions : [],
+    var.allow_mfa_removal_without_mfa ? local.mfa_removal_actions : [],
+  ))
+  exempt_actions = sort(distinct(concat(
+    local.exempt_own_resource_actions,
+    [for action in local.account_actions : action if action != "iam:GetAccountPasswordPolicy" || var.allow_password_change_without_mfa],
+    var.additional_actions_without_mfa,
+  )))
+
+  # Bool, not BoolIfExists: requests signed with long-term access keys carry no MFA key and stay
+  # allowed. aws:ViaAWSService keeps services (CloudFormation, Athena, Glue) that call on the
+  # user's behalf, with MFA "false", working.
+  no_mfa_condition = {
+    (var.enforce_for_programmatic_access ? "BoolIfExists" : "Bool") = merge(
+      { "aws:MultiFactorAuthPresent" = "false" },
+      var.exempt_aws_service_calls ? { "aws:ViaAWSService" = "false" } : {},
+    )
+  }
+
+  # A leaked access key must not become a console takeover.
+  access_key_guarded_actions = var.guard_credentials_from_access_keys ? sort(concat(
+    ["iam:DeactivateMFADevice", "iam:EnableMFADevice"], local.login_profile_actions,
+  )) : []
+
+  policy_json = templatefile("${path.module}/policy.json.tpl", {
+    account_actions             = local.account_actions
+    own_user_actions            = local.own_user_actions
+    own_user_arns               = local.own_user_arns
+    own_mfa_device_actions      = local.own_mfa_device_actions
+    own_mfa_device_arns         = local.own_mfa_device_arns
+    exempt_actions              = local.exempt_actions
+    exempt_own_resource_actions = local.exempt_own_resource_actions
+    no_mfa_condition            = local.no_mfa_condition
+    access_key_guarded_actions  = local.access_key_guarded_actions
+  })
+  policy_size             = length(replace(local.policy_json, "/\\s/", ""))
+  managed_policy_max_size = 6144
+
+  group_name = coalesce(var.group_name, var.name)
+  default_description = var.enforce_for_programmatic_access ? (
+    "Denies all but MFA self-service until the caller authenticates with MFA, for console and access keys alike."
+    ) : (
+    "Denies all but MFA self-service to console sessions without MFA; long-term access keys keep working."
+  )
+}
+
+################################################################################
+# Policy
+################################################################################
+
+resource "aws_iam_policy" "this" {
+  name        = var.use_name_prefix ? null : var.name
+  name_prefix = var.use_name_prefix ? "${var.name}-" : null
+  path        = var.path
+  description = coalesce(var.description, local.default_description)
+  policy      = local.policy_json
+  tags        = var.tags
+
+  lifecycle {
+    # A rename must not leave attached users without the policy, even briefly.
+    create_before_destroy = true
+
+    precondition {
+      condition     = local.policy_size <= local.managed_policy_max_size
+      error_message = "The rendered policy has ${local.policy_size} non-whitespace characters, ${local.policy_size - local.managed_policy_max_size} over the ${local.managed_policy_max_size}-character limit of a managed policy. Shorten additional_actions_without_mfa (wildcards help) or disable self_service entries."
+    }
+    precondition {
+      condition     = !var.use_name_prefix || length(var.name) <= 101
+      error_message = "With use_name_prefix = true, name is followed by \"-\" and a 26-character suffix: it must be at most 101 characters (it has ${length(var.name)})."
+    }
+    precondition {
+      condition     = var.create_group || (length(var.group_users) == 0 && var.group_name == null && var.group_path == "/")
+      error_message = "group_name, group_path and group_users configure the group that create_group = true creates; set create_group = true or remove them."
+    }
+  }
+}
+
+################################################################################
+# Attachments
+################################################################################
+
+resource "aws_iam_user_policy_attachment" "this" {
+  for_each = var.users
+
+  user       = each.value
+  policy_arn = aws_iam_policy.this.arn
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_iam_group_policy_attachment" "this" {
+  for_each = var.groups
+
+  group      = each.value
+  policy_arn = aws_iam_policy.this.arn
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+################################################################################
+# Group
+################################################################################
+
+resource "aws_iam_group" "this" {
+  count = var.create_group ? 1 : 0
+
+  name = local.group_name
+  path = var.group_path
+}
+
+resource "aws_iam_group_policy_attachment" "group" {
+  count = var.create_group ? 1 : 0
+
+  group      = aws_iam_group.this[0].name
+  policy_arn = aws_iam_policy.this.arn
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+# Not aws_iam_group_membership: it is exclusive and would remove members added elsewhere.
+resource "aws_iam_user_group_membership" "this" {
+  for_each = var.create_group ? var.group_users : toset([])
+
+  user   = each.value
+  groups = [aws_iam_group.this[0].name]
+}

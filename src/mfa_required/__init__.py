@@ -1,0 +1,1 @@
+"""Tooling for the mfa_required Terraform module: IAM evaluator, personas, access matrix, docs."""
