@@ -1,0 +1,73 @@
+# Every target installs what it needs, idempotently: a second run reuses what the first installed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# LocalStack 2026.3 needs Python 3.13; pyenv's shim only resolves it when selected, so ask pyenv for the path.
+PYTHON313 ?= $(shell (command -v pyenv >/dev/null && v=$$(pyenv latest 3.13 2>/dev/null) && echo $$(pyenv root)/versions/$$v/bin/python3.13) || command -v python3.13)
+PYTEST_WORKERS ?= 2
+PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 pip
+
+VENV := .venv
+LOCALSTACK_VENV := .venv-localstack
+CHECKOV_VENV := .venv-checkov
+ORACLE_MODULES := tests/oracle/node_modules
+
+.PHONY: help setup test demo lint docs bench clean
+
+help:
+	@echo "make demo   start LocalStack, apply examples/complete, print the policy and its access matrix, clean up"
+	@echo "make test   everything CI runs: lint, offline terraform tests, evaluator, oracle, plan and apply tiers"
+	@echo "make lint   terraform fmt/validate, checkov, ruff, mypy, docs up to date"
+	@echo "make docs   regenerate the README tables and behaviour section"
+	@echo "make bench  benchmarks (writes bench/results.md)"
+	@echo "make clean  remove virtual environments, node modules and build files"
+
+$(VENV)/.installed: requirements/harness.txt requirements/harness-constraints.txt pyproject.toml
+	@echo "==> harness virtual environment ($(VENV))"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/$(PIP) install --quiet -r requirements/harness.txt -c requirements/harness-constraints.txt -e .
+	@touch $@
+
+$(LOCALSTACK_VENV)/.installed: requirements/localstack-constraints.txt
+	@echo "==> LocalStack virtual environment ($(LOCALSTACK_VENV), Python 3.13)"
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or set PYTHON313=/path/to/python3.13"; exit 1; }
+	@test -x $(LOCALSTACK_VENV)/bin/python || $(PYTHON313) -m venv $(LOCALSTACK_VENV)
+	@$(LOCALSTACK_VENV)/bin/$(PIP) install --quiet -c requirements/localstack-constraints.txt "localstack-core[runtime]" service-identity
+	@$(LOCALSTACK_VENV)/bin/$(PIP) check >/dev/null
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	@echo "==> checkov virtual environment ($(CHECKOV_VENV))"
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/$(PIP) install --quiet -r requirements/checkov.txt
+	@touch $@
+
+$(ORACLE_MODULES)/.installed: tests/oracle/package.json tests/oracle/package-lock.json
+	@echo "==> oracle npm packages ($(ORACLE_MODULES))"
+	@npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(CHECKOV_VENV)/.installed $(ORACLE_MODULES)/.installed
+
+test: setup lint
+	@echo "==> pytest (terraform offline tier, evaluator, oracle, plan and apply tiers against LocalStack)"
+	@$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+demo: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(ORACLE_MODULES)/.installed
+	@$(VENV)/bin/python -m mfa_required.demo
+
+lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed
+	@echo "==> lint"
+	@bash scripts/lint.sh
+
+docs: $(VENV)/.installed
+	@$(VENV)/bin/python -m mfa_required.tfdocs
+	@$(VENV)/bin/mfa-required readme
+
+bench: setup
+	@$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf $(VENV) $(LOCALSTACK_VENV) $(CHECKOV_VENV) $(ORACLE_MODULES) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name .terraform -type d -prune -exec rm -rf {} + ; find . -name '.terraform.lock.hcl' -delete

@@ -1,0 +1,36 @@
+provider "aws" {
+  region = var.region
+}
+
+module "mfa_required" {
+  source = "../.."
+
+  groups = [var.group_name]
+}
+
+variable "group_name" {
+  type        = string
+  description = "Existing IAM group whose members must sign in to the console with MFA."
+  default     = "developers"
+}
+
+variable "region" {
+  type        = string
+  description = "AWS region of the provider (IAM is global)."
+  default     = "us-east-1"
+}
+
+output "policy_arn" {
+  description = "ARN of the managed policy."
+  value       = module.mfa_required.policy_arn
+}
+
+output "policy_json" {
+  description = "The policy document."
+  value       = module.mfa_required.policy_json
+}
+
+output "attached_groups" {
+  description = "Groups the policy is attached to."
+  value       = module.mfa_required.attached_groups
+}

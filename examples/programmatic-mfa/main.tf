@@ -1,0 +1,40 @@
+provider "aws" {
+  region = var.region
+}
+
+# Access keys need an MFA session too: users call `aws sts get-session-token --serial-number ... --token-code ...`
+# and use the temporary credentials it returns.
+module "mfa_required" {
+  source = "../.."
+
+  name                            = "require-mfa-everywhere"
+  users                           = var.users
+  enforce_for_programmatic_access = true
+}
+
+variable "region" {
+  type        = string
+  description = "AWS region of the provider (IAM is global)."
+  default     = "us-east-1"
+}
+
+variable "users" {
+  type        = set(string)
+  description = "Existing users to attach the policy to."
+  default     = ["alice"]
+}
+
+output "policy_arn" {
+  description = "ARN of the managed policy."
+  value       = module.mfa_required.policy_arn
+}
+
+output "policy_json" {
+  description = "The policy document."
+  value       = module.mfa_required.policy_json
+}
+
+output "attached_users" {
+  description = "Users the policy is attached to."
+  value       = module.mfa_required.attached_users
+}

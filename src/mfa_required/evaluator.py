@@ -1,0 +1,591 @@
+"""Evaluate IAM identity-based policies (one account) the way AWS documents it.
+
+Decision: an explicit Deny in any statement of any policy wins, else a matching Allow allows, else implicit deny.
+
+Choices where the AWS documentation is silent or ambiguous (each is pinned by a unit test):
+
+* A list in the request context is a multivalued key. A condition without ``ForAllValues:``/``ForAnyValue:``
+  matches if ANY request value matches one of the policy values; its negated form (``StringNotEquals``...) is the
+  exact negation, i.e. true only if NO request value matches any policy value.
+* An empty list counts as an absent key (the docs treat "an empty data set" as null for ``Null`` and for the set
+  qualifiers), so ``...IfExists`` and ``Null: "true"`` see it as missing.
+* A request value that cannot be parsed for its operator (``"abc"`` for a Numeric operator) matches no policy value;
+  a negated operator is therefore true for it.
+* A variable's substituted value, and a default value, are literal text: ``*`` and ``?`` in them are not wildcards.
+* Policy variables are substituted in String*, Arn* and Bool condition values (the operator reference lists those
+  three); with Numeric, Date, Binary, IpAddress and Null they are a PolicyError.
+* An all-digit Date value is epoch seconds (so ``"2020"`` is not the year 2020); a date without a zone is UTC.
+* ``ArnEquals`` and ``ArnLike`` are identical (AWS says so): both take wildcards, which do not cross the colons of the
+  first five components. A value with fewer than six components is a PolicyError.
+* ``ForAllValues:``/``ForAnyValue:`` on ``Null`` is a PolicyError; a missing ``Version`` means 2008-10-17 (AWS
+  default: variables are literal text); duplicate Sids in one policy are a PolicyError (IAM requires unique Sids);
+  a Resource must be ``"*"`` or an ``arn:`` value with six components, an Action ``"*"`` or ``service:name``.
+* Nothing special-cases a request resource ``"*"``: like any resource it must be matched by a pattern, and only
+  patterns such as ``"*"`` match that literal string, so an ARN-scoped statement never applies to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["Match", "PolicyError", "PolicySet", "Request", "Result", "cached_policy_set", "evaluate"]
+
+_Ctx = Mapping[str, "str | tuple[str, ...]"]
+
+
+class PolicyError(ValueError):
+    """Unsupported or malformed policy grammar; message says what and where."""
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str
+    resource: str
+    context: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
+    principal: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    policy_index: int
+    statement_index: int
+    sid: str | None
+    effect: str
+
+
+@dataclass(frozen=True)
+class Result:
+    decision: str
+    matched: tuple[Match, ...]
+
+
+# --- templates: strings that may hold policy variables -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Var:
+    key: str  # lower-cased context key
+    default: str | None
+
+
+_VAR_BODY = re.compile(r"\s*([^\s,'{}$]+)\s*(?:,\s*'([^']*)'\s*)?")
+_LITERAL_VARS = {"*", "?", "$"}
+
+
+def _split_variables(text: str, where: str) -> list[str | _Var | tuple[str]]:
+    """Raw text stays a str; ``${*}``-style literals become 1-tuples; other ``${...}`` become _Var."""
+    parts: list[str | _Var | tuple[str]] = []
+    pos = 0
+    while (start := text.find("${", pos)) >= 0:
+        end = text.find("}", start)
+        if end < 0:
+            raise PolicyError(f"{where}: unterminated policy variable in {text!r}")
+        body = text[start + 2 : end]
+        if start > pos:
+            parts.append(text[pos:start])
+        if body in _LITERAL_VARS:
+            parts.append((body,))
+        elif m := _VAR_BODY.fullmatch(body):
+            parts.append(_Var(m[1].lower(), m[2]))
+        else:
+            raise PolicyError(f"{where}: invalid policy variable ${{{body}}} in {text!r}")
+        pos = end + 1
+    if pos < len(text):
+        parts.append(text[pos:])
+    return parts
+
+
+def _glob(raw: str, arn_colons: int | None) -> str:
+    """Regex for raw policy text; with arn_colons (colons already seen), wildcards stay inside ARN components."""
+    out = []
+    for ch in raw:
+        inside = arn_colons is not None and arn_colons < 5
+        if ch == "*":
+            out.append("[^:]*" if inside else ".*")
+        elif ch == "?":
+            out.append("[^:]" if inside else ".")
+        else:
+            out.append(re.escape(ch))
+            if ch == ":" and arn_colons is not None:
+                arn_colons += 1
+    return "".join(out)
+
+
+class _Template:
+    """A policy string compiled for one use: plain text ("text"), a wildcard regex ("glob") or an ARN regex ("arn")."""
+
+    __slots__ = ("const", "fragments", "escape")
+
+    def __init__(self, text: str, mode: str, variables: bool, where: str) -> None:
+        parts = _split_variables(text, where) if variables else [text]
+        self.escape = mode != "text"
+        colons = 0 if mode == "arn" else None
+        fragments: list[str | _Var] = []
+        for part in parts:
+            if isinstance(part, _Var):
+                fragments.append(part)
+            elif isinstance(part, tuple):
+                fragments.append(re.escape(part[0]) if self.escape else part[0])
+                colons = None if colons is None else colons + part[0].count(":")
+            elif self.escape:
+                fragments.append(_glob(part, colons))
+                colons = None if colons is None else colons + part.count(":")
+            else:
+                fragments.append(part)
+        if colons is not None and colons < 5:
+            raise PolicyError(f"{where}: {text!r} is not an ARN (needs six colon-separated components)")
+        self.fragments = tuple(fragments)
+        texts = [f for f in fragments if isinstance(f, str)]
+        self.const = "".join(texts) if len(texts) == len(fragments) else None
+
+    def render(self, ctx: _Ctx) -> str | None:
+        """The text or regex for this request; None when a variable is missing (no default) or multivalued."""
+        if self.const is not None:
+            return self.const
+        out = []
+        for f in self.fragments:
+            if isinstance(f, str):
+                out.append(f)
+                continue
+            value = ctx.get(f.key, f.default)
+            if not isinstance(value, str):
+                return None
+            out.append(re.escape(value) if self.escape else value)
+        return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _regex(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.DOTALL)
+
+
+class _Globs:
+    """Wildcard patterns (resources, StringLike, Arn*): constant ones share one regex, variable ones render per call."""
+
+    __slots__ = ("const", "dynamic")
+
+    def __init__(self, templates: Sequence[_Template]) -> None:
+        consts = [t.const for t in templates if t.const is not None]
+        self.const = _regex("|".join(f"(?:{c})" for c in consts)) if consts else None
+        self.dynamic = tuple(t for t in templates if t.const is None)
+
+    def __call__(self, value: str, ctx: _Ctx) -> bool:
+        if self.const is not None and self.const.fullmatch(value):
+            return True
+        for t in self.dynamic:
+            source = t.render(ctx)
+            if source is not None and _regex(source).fullmatch(value):
+                return True
+        return False
+
+
+class _Texts:
+    """Exact string comparison, optionally case-insensitive (StringEquals*, Bool)."""
+
+    __slots__ = ("const", "dynamic", "fold")
+
+    def __init__(self, templates: Sequence[_Template], fold: bool) -> None:
+        self.fold = fold
+        self.const = frozenset(self._norm(t.const) for t in templates if t.const is not None)
+        self.dynamic = tuple(t for t in templates if t.const is None)
+
+    def _norm(self, s: str) -> str:
+        return s.lower() if self.fold else s
+
+    def __call__(self, value: str, ctx: _Ctx) -> bool:
+        value = self._norm(value)
+        if value in self.const:
+            return True
+        for t in self.dynamic:
+            text = t.render(ctx)
+            if text is not None and self._norm(text) == value:
+                return True
+        return False
+
+
+# --- condition operators -------------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_EPOCH = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _parse_number(s: str) -> Decimal | None:
+    s = s.strip()
+    return Decimal(s) if _NUMBER.fullmatch(s) else None
+
+
+def _parse_date(s: str) -> datetime | None:
+    s = s.strip()
+    try:
+        if _EPOCH.fullmatch(s):
+            return datetime.fromtimestamp(float(s), tz=timezone.utc)
+        if re.fullmatch(r"\d{4}-\d{2}", s):  # W3C "YYYY-MM", which fromisoformat rejects
+            s += "-01"
+        if s.endswith(("Z", "z")):  # fromisoformat accepts "Z" only from Python 3.11
+            s = s[:-1] + "+00:00"
+        d = datetime.fromisoformat(s)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
+def _parse_binary(s: str) -> bytes | None:
+    try:
+        return base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _parse_ip(s: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(s.strip())
+    except ValueError:
+        return None
+
+
+def _parse_network(s: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(s.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "Equals": operator.eq,
+    "LessThan": operator.lt,
+    "LessThanEquals": operator.le,
+    "GreaterThan": operator.gt,
+    "GreaterThanEquals": operator.ge,
+}
+
+# name -> (family, comparison or string variant, negated)
+_OPERATORS: dict[str, tuple[str, str, bool]] = {
+    "StringEquals": ("String", "Equals", False),
+    "StringNotEquals": ("String", "Equals", True),
+    "StringEqualsIgnoreCase": ("String", "EqualsIgnoreCase", False),
+    "StringNotEqualsIgnoreCase": ("String", "EqualsIgnoreCase", True),
+    "StringLike": ("String", "Like", False),
+    "StringNotLike": ("String", "Like", True),
+    "Bool": ("Bool", "", False),
+    "BinaryEquals": ("Binary", "", False),
+    "IpAddress": ("Ip", "", False),
+    "NotIpAddress": ("Ip", "", True),
+    "ArnEquals": ("Arn", "", False),
+    "ArnLike": ("Arn", "", False),
+    "ArnNotEquals": ("Arn", "", True),
+    "ArnNotLike": ("Arn", "", True),
+    "Null": ("Null", "", False),
+}
+for _family in ("Numeric", "Date"):
+    _OPERATORS.update({_family + name: (_family, name, False) for name in _COMPARE})
+    _OPERATORS[_family + "NotEquals"] = (_family, "Equals", True)
+
+_VARIABLE_FAMILIES = {"String", "Arn", "Bool"}
+
+_Test = Callable[[str, _Ctx], bool]  # does one request value match any of the policy values?
+
+
+def _parsed_test(
+    values: list[str],
+    parse_policy: Callable[[str], Any],
+    parse_request: Callable[[str], Any],
+    test: Callable[[Any, Any], bool],
+    where: str,
+) -> _Test:
+    parsed = []
+    for v in values:
+        p = parse_policy(v)
+        if p is None:
+            raise PolicyError(f"{where}: invalid value {v!r}")
+        parsed.append(p)
+
+    def matches(value: str, ctx: _Ctx) -> bool:
+        request = parse_request(value)
+        return request is not None and any(test(request, p) for p in parsed)
+
+    return matches
+
+
+def _compile_test(family: str, variant: str, values: list[str], variables: bool, where: str) -> _Test:
+    if family == "String":
+        if variant == "Like":
+            return _Globs([_Template(v, "glob", variables, where) for v in values])
+        return _Texts([_Template(v, "text", variables, where) for v in values], fold=variant == "EqualsIgnoreCase")
+    if family == "Arn":
+        return _Globs([_Template(v, "arn", variables, where) for v in values])
+    if family == "Bool":
+        templates = [_Template(v, "text", variables, where) for v in values]
+        for t in templates:
+            if t.const is not None and t.const.lower() not in ("true", "false"):
+                raise PolicyError(f"{where}: Bool value {t.const!r} is not true or false")
+        return _Texts(templates, fold=True)
+    if family == "Numeric":
+        return _parsed_test(values, _parse_number, _parse_number, _COMPARE[variant], where)
+    if family == "Date":
+        return _parsed_test(values, _parse_date, _parse_date, _COMPARE[variant], where)
+    if family == "Binary":
+        return _parsed_test(values, _parse_binary, _parse_binary, operator.eq, where)
+    return _parsed_test(values, _parse_network, _parse_ip, lambda ip, net: ip in net, where)
+
+
+@dataclass(frozen=True)
+class _Condition:
+    key: str  # lower-cased
+    test: _Test | None  # None: the Null operator
+    negated: bool = False
+    if_exists: bool = False
+    qualifier: str | None = None  # "ForAllValues" | "ForAnyValue"
+    null_wants_absent: frozenset[bool] = frozenset()
+
+    def holds(self, ctx: _Ctx) -> bool:
+        raw = ctx.get(self.key)
+        if self.test is None:
+            return (raw is None) in self.null_wants_absent
+        if raw is None:
+            if self.if_exists or self.qualifier == "ForAllValues":
+                return True
+            return False if self.qualifier == "ForAnyValue" else self.negated
+        values = (raw,) if isinstance(raw, str) else raw
+        if self.qualifier == "ForAllValues":
+            return all(self.test(v, ctx) != self.negated for v in values)
+        if self.qualifier == "ForAnyValue":
+            return any(self.test(v, ctx) != self.negated for v in values)
+        return any(self.test(v, ctx) for v in values) != self.negated
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def _compile_conditions(block: object, variables: bool, where: str) -> tuple[_Condition, ...]:
+    if not isinstance(block, Mapping):
+        raise PolicyError(f"{where}: Condition must be an object")
+    conditions = []
+    for op_name, keys in block.items():
+        here = f"{where}: condition {op_name!r}"
+        qualifier, _, name = op_name.rpartition(":")
+        if qualifier not in ("", "ForAllValues", "ForAnyValue"):
+            raise PolicyError(f"{here}: unknown set qualifier {qualifier!r}")
+        if_exists = name.endswith("IfExists") and name != "IfExists"
+        base = name[: -len("IfExists")] if if_exists else name
+        if base not in _OPERATORS:
+            raise PolicyError(f"{here}: unknown condition operator {name!r}")
+        family, variant, negated = _OPERATORS[base]
+        if family == "Null" and if_exists:
+            raise PolicyError(f"{here}: IfExists cannot be used with Null")
+        if family == "Null" and qualifier:
+            raise PolicyError(f"{here}: set qualifiers cannot be used with Null")
+        if not isinstance(keys, Mapping) or not keys:
+            raise PolicyError(f"{here}: must map condition keys to values")
+        for key, raw_values in keys.items():
+            at = f"{here} key {key!r}"
+            listed = raw_values if isinstance(raw_values, list) else [raw_values]
+            values = [_scalar(v) for v in listed]
+            if not values or None in values:
+                raise PolicyError(f"{at}: values must be a non-empty string or list of strings")
+            strings: list[str] = values  # type: ignore[assignment]
+            if family not in _VARIABLE_FAMILIES and variables and any("${" in v for v in strings):
+                raise PolicyError(f"{at}: policy variables are not supported with {base}")
+            if family == "Null":
+                if any(v.lower() not in ("true", "false") for v in strings):
+                    raise PolicyError(f"{at}: Null takes true or false")
+                wants = frozenset(v.lower() == "true" for v in strings)
+                conditions.append(_Condition(key.lower(), None, null_wants_absent=wants))
+                continue
+            test = _compile_test(family, variant, strings, variables, at)
+            conditions.append(_Condition(key.lower(), test, negated, if_exists, qualifier or None))
+    return tuple(conditions)
+
+
+# --- statements and policy sets ------------------------------------------------------------------------------------
+
+_STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+_POLICY_KEYS = {"Version", "Id", "Statement"}
+_VERSIONS = {"2012-10-17": True, "2008-10-17": False}  # version -> supports policy variables
+
+
+def _string_list(statement: Mapping[str, Any], key: str, where: str) -> list[str]:
+    value = statement[key]
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(i, str) and i for i in items):
+        raise PolicyError(f"{where}: {key} must be a non-empty string or list of non-empty strings")
+    return items
+
+
+def _one_of(statement: Mapping[str, Any], keys: tuple[str, str], where: str) -> str:
+    present = [k for k in keys if k in statement]
+    if len(present) != 1:
+        raise PolicyError(f"{where}: needs exactly one of {keys[0]} or {keys[1]}")
+    return present[0]
+
+
+@dataclass(frozen=True)
+class _Statement:
+    match: Match
+    actions: re.Pattern[str]  # lower-case patterns, matched against the lower-cased action
+    not_action: bool
+    resources: _Globs
+    not_resource: bool
+    conditions: tuple[_Condition, ...]
+
+    def takes(self, action: str) -> bool:
+        """Action/NotAction test; `action` is lower-cased."""
+        return (self.actions.fullmatch(action) is None) == self.not_action
+
+    def applies(self, resource: str, ctx: _Ctx) -> bool:
+        """Resource/NotResource and Condition tests, for a request whose action this statement takes."""
+        return self.resources(resource, ctx) != self.not_resource and all(c.holds(ctx) for c in self.conditions)
+
+
+def _compile_statement(raw: object, policy_index: int, index: int, variables: bool) -> _Statement:
+    where = f"policy {policy_index} statement {index}"
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"{where}: statement must be an object")
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise PolicyError(f"{where}: Sid must be a string")
+    if sid:
+        where += f" ({sid})"
+    for key in ("Principal", "NotPrincipal"):
+        if key in raw:
+            raise PolicyError(f"{where}: {key} is not allowed in an identity-based policy")
+    unknown = sorted(set(raw) - _STATEMENT_KEYS)
+    if unknown:
+        raise PolicyError(f"{where}: unknown statement key(s) {', '.join(unknown)}")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise PolicyError(f"{where}: Effect must be Allow or Deny, not {effect!r}")
+
+    action_key = _one_of(raw, ("Action", "NotAction"), where)
+    patterns = []
+    for action in _string_list(raw, action_key, where):
+        service, colon, name = action.partition(":")
+        if action != "*" and not (service and colon and name and ":" not in name):
+            raise PolicyError(f"{where}: {action_key} {action!r} is not '*' or 'service:action'")
+        patterns.append(f"(?:{_glob(action.lower(), None)})")
+
+    resource_key = _one_of(raw, ("Resource", "NotResource"), where)
+    templates = []
+    for resource in _string_list(raw, resource_key, where):
+        if resource != "*" and not (resource.startswith("arn:") and resource.count(":") >= 5):
+            raise PolicyError(f"{where}: {resource_key} {resource!r} is not '*' or an ARN")
+        templates.append(_Template(resource, "glob", variables, f"{where}: {resource_key}"))
+
+    conditions = _compile_conditions(raw.get("Condition", {}), variables, where)
+    return _Statement(
+        Match(policy_index, index, sid, effect),
+        _regex("|".join(patterns)),
+        action_key == "NotAction",
+        _Globs(templates),
+        resource_key == "NotResource",
+        conditions,
+    )
+
+
+def _load(policy: Mapping[str, Any] | str, index: int) -> Mapping[str, Any]:
+    if isinstance(policy, str):
+        try:
+            policy = json.loads(policy)
+        except json.JSONDecodeError as e:
+            raise PolicyError(f"policy {index}: invalid JSON: {e}") from None
+    if not isinstance(policy, Mapping):
+        raise PolicyError(f"policy {index}: must be a JSON object")
+    return policy
+
+
+def _normalize_context(context: Mapping[str, Any]) -> dict[str, str | tuple[str, ...]]:
+    out: dict[str, str | tuple[str, ...]] = {}
+    for key, value in context.items():
+        single = _scalar(value)
+        if single is not None:
+            out[key.lower()] = single
+            continue
+        if not isinstance(value, Sequence):
+            raise ValueError(f"context value for {key!r} must be a string or a list of strings")
+        values = tuple(_scalar(v) for v in value)
+        if None in values:
+            raise ValueError(f"context value for {key!r} must be a string or a list of strings")
+        if values:
+            out[key.lower()] = values  # type: ignore[assignment]
+    return out
+
+
+class PolicySet:
+    """Policies compiled once (patterns to regexes, variables and conditions pre-parsed), evaluated many times."""
+
+    def __init__(self, policies: Sequence[Mapping[str, Any] | str]) -> None:
+        if isinstance(policies, str | Mapping):
+            raise PolicyError("policies must be a list of policy documents")
+        statements: list[_Statement] = []
+        for p, raw_policy in enumerate(policies):
+            policy = _load(raw_policy, p)
+            unknown = sorted(set(policy) - _POLICY_KEYS)
+            if unknown:
+                raise PolicyError(f"policy {p}: unknown top-level key(s) {', '.join(unknown)}")
+            version = policy.get("Version", "2008-10-17")
+            if version not in _VERSIONS:
+                raise PolicyError(f"policy {p}: unsupported Version {version!r}")
+            if "Statement" not in policy:
+                raise PolicyError(f"policy {p}: missing Statement")
+            body = policy["Statement"]
+            compiled = [
+                _compile_statement(s, p, i, _VERSIONS[version])
+                for i, s in enumerate(body if isinstance(body, list) else [body])
+            ]
+            sids = [s.match.sid for s in compiled if s.match.sid]
+            if len(sids) != len(set(sids)):
+                raise PolicyError(f"policy {p}: duplicate Sid {next(s for s in sids if sids.count(s) > 1)!r}")
+            statements += compiled
+        self._statements = tuple(statements)
+        self._by_action: dict[str, tuple[_Statement, ...]] = {}
+
+    def evaluate(self, request: Request) -> Result:
+        action = request.action.lower()
+        candidates = self._by_action.get(action)
+        if candidates is None:  # the action test is context-free, so remember which statements pass it
+            candidates = tuple(s for s in self._statements if s.takes(action))
+            if len(self._by_action) < 65536:
+                self._by_action[action] = candidates
+        ctx = _normalize_context(request.context)
+        denies: list[Match] = []
+        allows: list[Match] = []
+        for s in candidates:
+            if s.applies(request.resource, ctx):
+                (denies if s.match.effect == "Deny" else allows).append(s.match)
+        if denies:
+            return Result("ExplicitlyDenied", tuple(denies))
+        if allows:
+            return Result("Allowed", tuple(allows))
+        return Result("ImplicitlyDenied", ())
+
+
+@lru_cache(maxsize=256)
+def _policy_set_for(canonical: str) -> PolicySet:
+    return PolicySet(json.loads(canonical))
+
+
+def cached_policy_set(policies: Sequence[Mapping[str, Any] | str]) -> PolicySet:
+    """A PolicySet for these documents, shared with earlier calls whose documents have the same canonical JSON."""
+    if isinstance(policies, str | Mapping):
+        raise PolicyError("policies must be a list of policy documents")
+    loaded = [_load(p, i) for i, p in enumerate(policies)]
+    return _policy_set_for(json.dumps(loaded, sort_keys=True, separators=(",", ":")))
+
+
+def evaluate(policies: Sequence[Mapping[str, Any] | str], request: Request) -> Result:
+    return cached_policy_set(policies).evaluate(request)

@@ -1,0 +1,138 @@
+"""Independent IAM decision oracle: @cloud-copilot/iam-simulate in a separate node process.
+
+The library is AGPL-licensed; we only run it, unmodified, as its own process (tests/oracle/README.md), talking
+JSON lines over a pipe. One process serves a whole test session; requests go in batches so that node's start-up
+and the library's catalog loading are paid once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from mfa_required.evaluator import Request
+
+# The repository root is the parent of src/.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ORACLE_DIR = REPO_ROOT / "tests" / "oracle"
+SCRIPT = ORACLE_DIR / "simulate.mjs"
+LIBRARY = ORACLE_DIR / "node_modules" / "@cloud-copilot" / "iam-simulate"
+DEFAULT_PRINCIPAL = "arn:aws:iam::123456789012:user/alice"
+
+
+class OracleError(RuntimeError):
+    """The oracle is not installed, died, or could not answer a request."""
+
+
+def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
+    """One request as the JSON line simulate.mjs reads."""
+    context = {key: value if isinstance(value, str) else list(value) for key, value in request.context.items()}
+    return json.dumps(
+        {
+            "policies": [json.loads(p) if isinstance(p, str) else p for p in policies],
+            "principal": request.principal or DEFAULT_PRINCIPAL,
+            "action": request.action,
+            "resource": request.resource,
+            "context": context,
+        }
+    )
+
+
+class Oracle:
+    """`with Oracle() as oracle: oracle.decide([(policies, request), ...])` -> decision strings."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._stderr: Any = None
+
+    def __enter__(self) -> Oracle:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        if self._proc is not None:
+            return
+        # Never skip: a missing oracle is a broken checkout, not an optional extra.
+        if not LIBRARY.is_dir():
+            raise OracleError(f"{LIBRARY} is missing: run `make test` or `npm ci --prefix tests/oracle`")
+        node = shutil.which("node")
+        if node is None:
+            raise OracleError("node is not on PATH: the oracle needs Node.js 20 or newer")
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the process; close()
+        self._proc = subprocess.Popen(
+            [node, str(SCRIPT)],
+            cwd=ORACLE_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,  # a file, so that a chatty node can never block on a full pipe
+            text=True,
+            encoding="utf-8",
+        )
+
+    def close(self) -> None:
+        if self._proc is not None:
+            assert self._proc.stdin is not None
+            with contextlib.suppress(OSError):  # already dead: nothing to end
+                self._proc.stdin.close()  # EOF ends simulate.mjs
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+            self._stderr.close()
+
+    def _died(self, what: str) -> OracleError:
+        self._stderr.seek(0)
+        return OracleError(f"oracle process {what}; node stderr:\n{self._stderr.read()}")
+
+    def decide(self, requests: Sequence[tuple[Sequence[Mapping[str, Any] | str], Request]]) -> list[str]:
+        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request), in order."""
+        self.start()
+        assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
+        stdin, stdout = self._proc.stdin, self._proc.stdout
+        payload = "".join(_wire(policies, request) + "\n" for policies, request in requests)
+        failure: list[OSError] = []
+
+        def write() -> None:
+            # Writing on its own thread: node answers while we are still sending, so neither side can fill a
+            # pipe buffer and wait for the other forever.
+            try:
+                stdin.write(payload)
+                stdin.flush()
+            except OSError as e:
+                failure.append(e)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        answers = []
+        for _ in requests:
+            line = stdout.readline()
+            if not line:
+                writer.join()
+                raise self._died("exited before answering every request")
+            answers.append(json.loads(line))
+        writer.join()
+        if failure:
+            raise self._died(f"stopped reading its input ({failure[0]})")
+        decisions = []
+        for (policies, request), answer in zip(requests, answers, strict=True):
+            if "error" in answer:
+                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request)}")
+            decisions.append(answer["decision"])
+        return decisions

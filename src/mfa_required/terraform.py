@@ -1,0 +1,101 @@
+"""Terraform for the harness: offline provider installation, LocalStack credentials, root configs in scratch dirs."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import tftest
+
+from mfa_required.paths import BUILD_DIR, REPO_ROOT
+
+MIRROR_ENV = "MFA_REQUIRED_PROVIDER_MIRROR"
+DEFAULT_MIRROR = "/opt/tf-plugins"
+PLUGIN_CACHE = BUILD_DIR / "tf-plugin-cache"
+MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./\.\."')
+
+
+def cli_config(path: Path) -> Path:
+    """Write a Terraform CLI config: providers from the filesystem mirror when there is one, else the registry."""
+    mirror = Path(os.environ.get(MIRROR_ENV, DEFAULT_MIRROR))
+    PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+    installation = ""
+    if mirror.is_dir():
+        installation = f"""
+provider_installation {{
+  filesystem_mirror {{
+    path    = "{mirror}"
+    include = ["registry.terraform.io/hashicorp/*"]
+  }}
+  direct {{
+    exclude = ["registry.terraform.io/hashicorp/*"]
+  }}
+}}
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'plugin_cache_dir = "{PLUGIN_CACHE}"\n{installation}')
+    return path
+
+
+def environment(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
+    """Variables for terraform subprocesses: our CLI config and LocalStack's endpoint and dummy credentials."""
+    return {
+        "TF_CLI_CONFIG_FILE": str(cli_config(BUILD_DIR / "terraform.tfrc")),
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": "1",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": region,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def root_from_example(example: Path, workdir: Path) -> Path:
+    """Copy an example into workdir, its `source = "../.."` pointed at this checkout."""
+    target = workdir / example.name
+    shutil.copytree(example, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    for tf_file in target.glob("*.tf"):
+        tf_file.write_text(MODULE_SOURCE.sub(f'source = "{REPO_ROOT}"', tf_file.read_text()))
+    return target
+
+
+def root_from_text(workdir: Path, main_tf: str) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "main.tf").write_text(main_tf)
+    return workdir
+
+
+@contextmanager
+def _init_lock() -> Iterator[None]:
+    # Concurrent inits racing to fill the shared plugin cache corrupt it; the lock serialises only init.
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_DIR / "tf-init.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def terraform(root: Path, env: Mapping[str, str]) -> tftest.TerraformTest:
+    """A tftest runner for root, initialised."""
+    tf = tftest.TerraformTest(str(root), env=dict(env))
+    with _init_lock():
+        tf.setup(upgrade=False)
+    return tf
+
+
+def plan_exit_code(tf: tftest.TerraformTest, **tf_vars: object) -> int:
+    """`terraform plan -detailed-exitcode`: 0 no changes, 2 changes (tftest raises on 1)."""
+    args = ["-detailed-exitcode", "-input=false", "-no-color", *tftest.parse_args(tf_vars=tf_vars)]
+    return int(tf.execute_command("plan", *args).retcode)
+
+
+def format_module_args(arguments: Mapping[str, object]) -> str:
+    """HCL module arguments from Python values (JSON is valid HCL for strings, numbers, bools, lists, maps)."""
+    return "\n".join(f"  {key} = {json.dumps(value)}" for key, value in arguments.items())
