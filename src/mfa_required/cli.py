@@ -3,9 +3,14 @@
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from mfa_required import matrix
 from mfa_required.evaluator import Request, cached_policy_set
+from mfa_required.paths import REPO_ROOT
+
+BEHAVIOUR_POLICY = Path("tests/data/policies/default.json")
 
 
 def _evaluate_line(line: str) -> dict[str, Any]:
@@ -47,6 +52,36 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def matrix_command(args: argparse.Namespace) -> int:
+    """Print the access matrix of a policy file."""
+    policy = json.loads(Path(args.policy).read_text())
+    result = matrix.compute(policy, args.account, args.partition)
+    sys.stdout.write(matrix.render_json(result) if args.format == "json" else matrix.render_markdown(result))
+    return 0
+
+
+def readme_command(args: argparse.Namespace) -> int:
+    """Regenerate the behaviour section of a README from the default policy's matrix; --check: report, don't write."""
+    readme = Path(args.readme)
+    policy = json.loads((REPO_ROOT / BEHAVIOUR_POLICY).read_text())
+    section = matrix.readme_section(matrix.compute(policy), BEHAVIOUR_POLICY.as_posix())
+    old = readme.read_text()
+    try:
+        new = matrix.replace_section(old, section)
+    except ValueError as e:
+        print(f"{readme}: {e}", file=sys.stderr)
+        return 2
+    if args.check:
+        if new != old:
+            sys.stdout.write(matrix.diff(old, new, str(readme)))
+            print(f"{readme}: behaviour section is stale; run `mfa-required readme {readme}`", file=sys.stderr)
+            return 1
+        return 0
+    if new != old:
+        readme.write_text(new)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mfa-required")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +96,26 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     evaluate.set_defaults(func=evaluate_command)
+
+    matrix_parser = commands.add_parser(
+        "matrix",
+        help="print which persona may do what under a policy (alone, and with Allow * beside it)",
+        description="Account and partition default to those in the policy's ARNs, else 123456789012 and aws.",
+    )
+    matrix_parser.add_argument("policy", metavar="POLICY.json")
+    matrix_parser.add_argument("--account", help="account ID of the requests' ARNs")
+    matrix_parser.add_argument("--partition", help="partition of the requests' ARNs (aws, aws-cn, aws-us-gov)")
+    matrix_parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    matrix_parser.set_defaults(func=matrix_command)
+
+    readme = commands.add_parser(
+        "readme",
+        help=f"regenerate the README section between {matrix.BEGIN} and {matrix.END}",
+        description=f"The section is the access matrix of {BEHAVIOUR_POLICY.as_posix()} (the module's default inputs).",
+    )
+    readme.add_argument("readme", nargs="?", default=str(REPO_ROOT / "README.md"), metavar="README")
+    readme.add_argument("--check", action="store_true", help="exit 1 with a diff if the section is stale")
+    readme.set_defaults(func=readme_command)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

