@@ -75,7 +75,7 @@ def root_from_text(workdir: Path, main_tf: str) -> Path:
 
 
 @contextmanager
-def _init_lock() -> Iterator[None]:
+def init_lock() -> Iterator[None]:
     # Concurrent inits racing to fill the shared plugin cache corrupt it; the lock serialises only init.
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     with open(BUILD_DIR / "tf-init.lock", "w") as lock:
@@ -86,7 +86,7 @@ def _init_lock() -> Iterator[None]:
 def terraform(root: Path, env: Mapping[str, str]) -> tftest.TerraformTest:
     """A tftest runner for root, initialised."""
     tf = tftest.TerraformTest(str(root), env=dict(env))
-    with _init_lock():
+    with init_lock():
         tf.setup(upgrade=False)
     return tf
 

@@ -1,0 +1,121 @@
+# Offline tier: rendering and validation with a mocked provider (no credentials, no endpoint).
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "210987654321"
+    }
+  }
+}
+
+run "default_policy" {
+  command = plan
+
+  assert {
+    condition = [for statement in jsondecode(output.policy_json).Statement : statement.Sid] == [
+      "AllowViewAccountInfo", "AllowManageOwnUser", "AllowManageOwnVirtualMFADevice",
+      "DenyAllExceptListedIfNoMFA", "DenyOthersCredentialsIfNoMFA", "DenyCredentialChangesWithAccessKey",
+    ]
+    error_message = "The default policy has an unexpected list of statements."
+  }
+  assert {
+    condition     = jsondecode(output.policy_json).Statement[3].Condition == { Bool = { "aws:MultiFactorAuthPresent" = "false", "aws:ViaAWSService" = "false" } }
+    error_message = "Access keys (no MFA key) and AWS service calls must not be denied by default."
+  }
+  assert {
+    condition     = strcontains(output.policy_json, "arn:aws:iam::210987654321:user/*/$${aws:username}")
+    error_message = "The account comes from aws_caller_identity when account_id is null."
+  }
+  assert {
+    condition     = !contains(jsondecode(output.policy_json).Statement[3].NotAction, "iam:ListUsers")
+    error_message = "iam:ListUsers must not be exempt by default."
+  }
+}
+
+run "programmatic_access_enforced" {
+  command = plan
+
+  variables {
+    enforce_for_programmatic_access = true
+    account_id                      = "123456789012"
+  }
+
+  assert {
+    condition     = keys(jsondecode(output.policy_json).Statement[3].Condition) == ["BoolIfExists"]
+    error_message = "Enforcing MFA for access keys uses BoolIfExists."
+  }
+  assert {
+    condition     = contains(jsondecode(output.policy_json).Statement[3].NotAction, "sts:GetSessionToken")
+    error_message = "CLI users must still be able to get an MFA session."
+  }
+}
+
+run "device_named_after_user" {
+  command = plan
+
+  variables {
+    mfa_device_names = "username"
+  }
+
+  assert {
+    condition     = jsondecode(output.policy_json).Statement[2].Resource == ["arn:aws:iam::210987654321:mfa/$${aws:username}"]
+    error_message = "mfa_device_names = \"username\" scopes devices to the user name."
+  }
+}
+
+run "guard_disabled" {
+  command = plan
+
+  variables {
+    guard_credentials_from_access_keys = false
+  }
+
+  assert {
+    condition     = length(jsondecode(output.policy_json).Statement) == 5
+    error_message = "Without the guard the policy has no access-key statement."
+  }
+}
+
+run "rejects_bad_account_id" {
+  command = plan
+
+  variables {
+    account_id = "not-an-account"
+  }
+
+  expect_failures = [var.account_id]
+}
+
+run "rejects_bad_action" {
+  command = plan
+
+  variables {
+    additional_actions_without_mfa = ["iam GetUser"]
+  }
+
+  expect_failures = [var.additional_actions_without_mfa]
+}
+
+run "rejects_oversized_policy" {
+  command = plan
+
+  variables {
+    additional_actions_without_mfa = [for i in range(300) : "s3:GetObjectVersion${i}"]
+  }
+
+  expect_failures = [aws_iam_policy.this]
+}
+
+run "rejects_group_inputs_without_group" {
+  command = plan
+
+  variables {
+    group_users = ["alice"]
+  }
+
+  expect_failures = [aws_iam_policy.this]
+}
