@@ -6,7 +6,8 @@ PYTHON ?= python3
 # LocalStack 2026.3 needs Python 3.13; pyenv's shim only resolves it when selected, so ask pyenv for the path.
 PYTHON313 ?= $(shell (command -v pyenv >/dev/null && v=$$(pyenv latest 3.13 2>/dev/null) && echo $$(pyenv root)/versions/$$v/bin/python3.13) || command -v python3.13)
 PYTEST_WORKERS ?= 2
-PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+PIP := pip
 
 VENV := .venv
 LOCALSTACK_VENV := .venv-localstack
