@@ -88,11 +88,10 @@ def pytest_report_header() -> str:
     return f"mfa_required examples: {', '.join(EXAMPLES)}"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests sharing a session fixture that runs terraform stay on one xdist worker (--dist loadgroup)."""
     for item in items:
-        group = getattr(item.module, "XDIST_GROUP", None)
+        group = getattr(getattr(item, "module", None), "XDIST_GROUP", None)
         if group and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(group))
-
-

@@ -44,8 +44,9 @@ def module_blocks(cases: dict[str, dict[str, Any]], source: Path) -> str:
     blocks = []
     for name, case in cases.items():
         provider = f"\n  providers = {{ aws = aws.{case['provider']} }}" if case.get("provider") else ""
+        arguments = format_module_args(case.get("inputs", {}))
         blocks.append(
-            f'module "{name}" {{\n  source = "{case.get("source", source)}"{provider}\n{format_module_args(case.get("inputs", {}))}\n}}\n'
+            f'module "{name}" {{\n  source = "{case.get("source", source)}"{provider}\n{arguments}\n}}\n'
             f'output "{name}" {{\n  value = module.{name}.policy_json\n}}\n'
         )
     return "\n".join(blocks)
@@ -71,12 +72,16 @@ class IamWorld:
             iam.create_group(GroupName=self.GROUP)
         iam.add_user_to_group(GroupName=self.GROUP, UserName="dev-ben")
         arns = [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == self.OTHER_POLICY]
-        self.other_policy_arn = arns[0] if arns else iam.create_policy(
-            PolicyName=self.OTHER_POLICY,
-            PolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]}
-            ),
-        )["Policy"]["Arn"]
+        self.other_policy_arn = (
+            arns[0]
+            if arns
+            else iam.create_policy(
+                PolicyName=self.OTHER_POLICY,
+                PolicyDocument=json.dumps(
+                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]}
+                ),
+            )["Policy"]["Arn"]
+        )
         iam.attach_user_policy(UserName="dev-ana", PolicyArn=self.other_policy_arn)
         iam.attach_group_policy(GroupName=self.GROUP, PolicyArn=self.other_policy_arn)
 
@@ -111,4 +116,12 @@ class IamWorld:
         return {g["GroupName"] for g in self.iam.list_groups()["Groups"]}
 
 
-__all__ = ["PlanSummary", "IamWorld", "module_blocks", "expected_policy", "plan_exit_code", "root_from_text", "terraform"]
+__all__ = [
+    "PlanSummary",
+    "IamWorld",
+    "module_blocks",
+    "expected_policy",
+    "plan_exit_code",
+    "root_from_text",
+    "terraform",
+]

@@ -94,7 +94,9 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld) -> Iterator[Deployment]:
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld
+) -> Iterator[Deployment]:
     """Applied once, then changed step by step by the tests below, in file order; always destroyed."""
     deployment = Deployment(terraform(root_from_text(tmp_path_factory.mktemp("lifecycle"), ROOT), tf_env), world)
     try:

@@ -17,7 +17,10 @@ from mfa_required.terraform import root_from_text, run, terraform
 XDIST_GROUP = "validation"
 CASES: dict[str, dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "validation_cases.yaml").read_text())
 CASES["oversized_policy"]["inputs"]["additional_actions_without_mfa"] = [f"s3:GetObjectVersion{i}" for i in range(300)]
-STAGES = {stage: {n: c for n, c in CASES.items() if c.get("stage", "variable") == stage} for stage in ("variable", "precondition")}
+STAGES = {
+    stage: {n: c for n, c in CASES.items() if c.get("stage", "variable") == stage}
+    for stage in ("variable", "precondition")
+}
 
 
 def diagnostics(stderr: str) -> list[str]:
@@ -25,12 +28,15 @@ def diagnostics(stderr: str) -> list[str]:
 
 
 @pytest.fixture(scope="module", params=sorted(STAGES))
-def failed_apply(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str],
-                 world: IamWorld) -> dict[str, Any]:
+def failed_apply(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld
+) -> dict[str, Any]:
     """`terraform apply` of a root holding every bad case of one stage; one run reports every diagnostic."""
     cases = STAGES[request.param]
     before = (world.local_policies(), world.groups())
-    root = root_from_text(tmp_path_factory.mktemp(f"invalid-{request.param}"), PROVIDERS + module_blocks(cases, REPO_ROOT))
+    root = root_from_text(
+        tmp_path_factory.mktemp(f"invalid-{request.param}"), PROVIDERS + module_blocks(cases, REPO_ROOT)
+    )
     result = run(terraform(root, tf_env), "apply", "-auto-approve")
     return {"cases": cases, "result": result, "before": before, "after": (world.local_policies(), world.groups())}
 
