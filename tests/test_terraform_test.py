@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import BUILD_DIR, cli_config, init_lock
+from mfa_required.terraform import BUILD_DIR, cli_config
 
 
 def test_terraform_test_offline_tier(tmp_path: Path) -> None:
@@ -23,8 +23,7 @@ def test_terraform_test_offline_tier(tmp_path: Path) -> None:
     def terraform(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["terraform", *args, "-no-color"], cwd=tmp_path, env=env, capture_output=True, text=True)
 
-    with init_lock():
-        init = terraform("init", "-backend=false", "-input=false")
+    init = terraform("init", "-backend=false", "-input=false")
     assert init.returncode == 0, init.stderr
     result = terraform("test")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mfa_required.paths import REPO_ROOT
+from mfa_required.timings import timed
 
 ENDPOINT_ENV = "MFA_REQUIRED_LOCALSTACK_ENDPOINT"
 VENV_ENV = "MFA_REQUIRED_LOCALSTACK_VENV"
@@ -126,6 +127,8 @@ def localstack_endpoint(workdir: Path) -> Iterator[str]:
         return
     process = LocalStackProcess(workdir)
     try:
-        yield process.start()
+        with timed("localstack start", workdir):
+            endpoint = process.start()
+        yield endpoint
     finally:
         process.stop()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 import tftest
 
 from mfa_required.paths import BUILD_DIR, REPO_ROOT
+from mfa_required.timings import timed
 
 MIRROR_ENV = "MFA_REQUIRED_PROVIDER_MIRROR"
 DEFAULT_MIRROR = "/opt/tf-plugins"
@@ -23,13 +22,14 @@ MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./\.\."')
 
 
 def cli_config(path: Path) -> Path:
-    """Write a Terraform CLI config: providers from the filesystem mirror when there is one, else the registry."""
+    """Write a Terraform CLI config: providers from the filesystem mirror when there is one, else the registry.
+
+    From an unpacked mirror terraform links the provider instead of copying it, so no plugin cache is used
+    then: re-linking a shared cache entry races with other terraform processes starting the provider.
+    """
     mirror = Path(os.environ.get(MIRROR_ENV, DEFAULT_MIRROR))
-    PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
-    installation = ""
     if mirror.is_dir():
-        installation = f"""
-provider_installation {{
+        config = f"""provider_installation {{
   filesystem_mirror {{
     path    = "{mirror}"
     include = ["registry.terraform.io/hashicorp/*"]
@@ -39,8 +39,11 @@ provider_installation {{
   }}
 }}
 """
+    else:
+        PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+        config = f'plugin_cache_dir = "{PLUGIN_CACHE}"\n'
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'plugin_cache_dir = "{PLUGIN_CACHE}"\n{installation}')
+    path.write_text(config)
     return path
 
 
@@ -74,33 +77,30 @@ def root_from_text(workdir: Path, main_tf: str) -> Path:
     return workdir
 
 
-@contextmanager
-def init_lock() -> Iterator[None]:
-    # Concurrent inits racing to fill the shared plugin cache corrupt it; the lock serialises only init.
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    with open(BUILD_DIR / "tf-init.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+class _TimedTerraformTest(tftest.TerraformTest):
+    def execute_command(self, cmd: str, *cmd_args: str) -> tftest.TerraformCommandOutput:
+        with timed(cmd, self.tfdir):  # a no-op unless MFA_REQUIRED_TIMINGS is set
+            return super().execute_command(cmd, *cmd_args)
 
 
 def terraform(root: Path, env: Mapping[str, str]) -> tftest.TerraformTest:
     """A tftest runner for root, initialised."""
-    tf = tftest.TerraformTest(str(root), env=dict(env))
-    with init_lock():
-        tf.setup(upgrade=False)
+    tf = _TimedTerraformTest(str(root), env=dict(env))
+    tf.setup(upgrade=False)
     return tf
 
 
 def run(tf: tftest.TerraformTest, command: str, *args: str) -> subprocess.CompletedProcess[str]:
     """A terraform command whose failure is the expected result (tftest raises on exit code 1)."""
-    return subprocess.run(
-        ["terraform", command, "-input=false", "-no-color", *args],
-        cwd=tf.tfdir,
-        env=tf.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with timed(command, tf.tfdir):
+        return subprocess.run(
+            ["terraform", command, "-input=false", "-no-color", *args],
+            cwd=tf.tfdir,
+            env=tf.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
 
 def as_tf_vars(values: Mapping[str, object]) -> dict[str, object]:

@@ -1,0 +1,242 @@
+"""Phase 3: our evaluator (in-process, policies compiled once) versus iam-simulate (one node process), same requests.
+
+The corpus: every access-matrix cell (matrix.cell_requests) of default.json and each example-*.json, plus
+GENERATED requests over default.json with a seeded random persona, user (name, IAM path, unique ID), action,
+target and mode (alone / beside Allow *). Start-up is excluded on both sides: our policies are compiled and the
+requests built before the clock starts; node loads its modules, parses the requests and answers the first one
+(catalog loading) before its clock starts (tests/oracle/bench.mjs). Each round measures ours, then the oracle's
+fastest entry point (runUnsafeSimulation), then the validating entry point the tests use (runSimulation), then
+simulate.mjs --bench (the oracle exactly as the tests run it); ROUNDS rounds.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import string
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.stats import summary
+from mfa_required.evaluator import PolicySet, Request
+from mfa_required.matrix import (
+    ALLOW_ALL,
+    CAROLS,
+    MODES,
+    OTHER_NAME,
+    OWN,
+    ROWS,
+    Row,
+    account_and_partition,
+    cell_requests,
+    resource_arn,
+)
+from mfa_required.oracle import DEFAULT_PRINCIPAL, ORACLE_DIR, SCRIPT
+from mfa_required.personas import PERSONAS, User
+
+POLICIES_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "policies"
+BENCH_SCRIPT = ORACLE_DIR / "bench.mjs"
+SEED = 20260105
+GENERATED = 10_000
+ROUNDS = 5
+TARGET = 4.0
+
+# Actions of the module's statements that the matrix rows do not ask about, plus a few unrelated ones.
+EXTRA_ACTIONS = (
+    "iam:DeleteAccessKey",
+    "iam:GetAccessKeyLastUsed",
+    "iam:UpdateAccessKey",
+    "iam:DeleteSSHPublicKey",
+    "iam:GetSSHPublicKey",
+    "iam:UpdateSSHPublicKey",
+    "iam:DeleteSigningCertificate",
+    "iam:UpdateSigningCertificate",
+    "iam:DeleteServiceSpecificCredential",
+    "iam:ResetServiceSpecificCredential",
+    "iam:UpdateServiceSpecificCredential",
+    "iam:CreateUser",
+    "iam:AttachUserPolicy",
+    "iam:ListGroups",
+    "s3:PutObject",
+    "s3:ListBucket",
+)
+PATHS = ("/", "/", "/engineering/", "/teams/platform/")
+
+
+@dataclass(frozen=True)
+class Item:
+    policies: str  # key into Corpus.documents
+    request: Request
+
+
+@dataclass
+class Corpus:
+    documents: dict[str, list[Mapping[str, Any]]]
+    items: list[Item]
+    sizes: dict[str, int]
+
+    def wire(self) -> str:
+        """The requests as simulate.mjs / bench.mjs read them (tests/oracle/README.md)."""
+        lines = []
+        for item in self.items:
+            r = item.request
+            context = {k: v if isinstance(v, str) else list(v) for k, v in r.context.items()}
+            lines.append(
+                json.dumps(
+                    {
+                        "policies": self.documents[item.policies],
+                        "principal": r.principal or DEFAULT_PRINCIPAL,
+                        "action": r.action,
+                        "resource": r.resource,
+                        "context": context,
+                    }
+                )
+            )
+        return "\n".join(lines) + "\n"
+
+
+def _random_user(rng: random.Random) -> User:
+    userid = "AIDA" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=17))
+    return User(f"user{rng.randrange(100_000):05d}", rng.choice(PATHS), userid)
+
+
+def _resource(row: Row, user: User, other: User, account: str, partition: str) -> str:
+    """Row.resource with a random other user in place of carol."""
+    owner = other if row.target == CAROLS else user
+    device = f"{user.name}-phone" if row.target == OTHER_NAME else owner.name
+    values = {
+        "Partition": partition,
+        "Account": account,
+        "UserNameWithPath": owner.name_with_path,
+        "MfaTokenIdWithPath": device,
+        "BucketName": "example-bucket",
+        "ObjectName": "report.csv",
+        "RoleNameWithPath": "admin",
+    }
+    return resource_arn(row.action, values)
+
+
+def corpus() -> Corpus:
+    documents: dict[str, list[Mapping[str, Any]]] = {}
+    items: list[Item] = []
+    sizes: dict[str, int] = {}
+    names = ["default"] + sorted(p.stem for p in POLICIES_DIR.glob("example-*.json"))
+    for name in names:
+        policy = json.loads((POLICIES_DIR / f"{name}.json").read_text())
+        account, partition = account_and_partition(policy)
+        cells = cell_requests(policy, account, partition)
+        for (_, _, _, mode), (_, request) in cells.items():
+            key = f"{name}/{mode}"
+            documents.setdefault(key, [policy, ALLOW_ALL] if mode == "beside-allow-all" else [policy])
+            items.append(Item(key, request))
+        sizes[f"matrix cells of {name}.json"] = len(cells)
+
+    rng = random.Random(SEED)
+    policy = json.loads((POLICIES_DIR / "default.json").read_text())
+    account, partition = account_and_partition(policy)
+    rows = list(ROWS) + [Row("extra", action, target) for action in EXTRA_ACTIONS for target in (OWN, CAROLS)]
+    for _ in range(GENERATED):
+        persona, row, mode = rng.choice(PERSONAS), rng.choice(rows), rng.choice(list(MODES))
+        user, other = _random_user(rng), _random_user(rng)
+        request = Request(
+            row.action,
+            _resource(row, user, other, account, partition),
+            persona.context(user, account, partition),
+            user.arn(partition, account),
+        )
+        items.append(Item(f"default/{mode}", request))
+    sizes["generated over default.json"] = GENERATED
+    return Corpus(documents, items, sizes)
+
+
+def ours(corpus: Corpus) -> tuple[float, list[str]]:
+    """Seconds for every request through PolicySet.evaluate, and the decisions. Compiling is not timed, nor is the
+    first request (the per-action statement index fills as it goes, as iam-simulate's catalog cache does)."""
+    sets = {key: PolicySet(docs) for key, docs in corpus.documents.items()}
+    pairs = [(sets[item.policies], item.request) for item in corpus.items]
+    pairs[0][0].evaluate(pairs[0][1])
+    decisions: list[str] = []
+    append = decisions.append
+    start = time.perf_counter()
+    for policy_set, request in pairs:
+        append(policy_set.evaluate(request).decision)
+    return time.perf_counter() - start, decisions
+
+
+def node(args: Sequence[str], wire: str) -> dict[str, Any]:
+    executable = shutil.which("node")
+    if executable is None:
+        raise RuntimeError("node is not on PATH")
+    done = subprocess.run(
+        [executable, *args], input=wire, cwd=ORACLE_DIR, capture_output=True, text=True, check=False, timeout=900
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"node {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run(log: Callable[[str], None]) -> dict[str, Any]:
+    data = corpus()
+    wire = data.wire()
+    n = len(data.items)
+    log(f"evaluator vs oracle: {n} requests ({', '.join(f'{k}: {v}' for k, v in data.sizes.items())})")
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        handle.write(wire)
+
+    entries = {
+        "oracle_unsafe": [str(BENCH_SCRIPT), "--entry", "unsafe"],
+        "oracle_safe": [str(BENCH_SCRIPT), "--entry", "safe"],
+        "oracle_simulate_mjs": [str(SCRIPT), "--bench"],
+    }
+    seconds: dict[str, list[float]] = {"ours": [], **{k: [] for k in entries}}
+    errors: dict[str, list[int]] = {k: [] for k in entries}
+    agreement: dict[str, dict[str, Any]] = {}
+    ours_decisions: list[str] = []
+    for round_ in range(ROUNDS):
+        first = round_ == 0
+        took, ours_decisions = ours(data)
+        seconds["ours"].append(took)
+        for key, args in entries.items():
+            result = node([*args, "--decisions"] if first and key != "oracle_simulate_mjs" else args, wire)
+            seconds[key].append(float(result["seconds"]))
+            errors[key].append(int(result["errors"]))
+            if "decisions" in result:
+                theirs = result["decisions"]
+                differ = [i for i, (a, b) in enumerate(zip(ours_decisions, theirs, strict=True)) if a != b]
+                agreement[key] = {
+                    "requests": n,
+                    "agree": n - len(differ),
+                    "differ": len(differ),
+                    "differences_by_action": dict(Counter(data.items[i].request.action for i in differ)),
+                }
+        log(
+            f"  round {round_ + 1}/{ROUNDS}: ours {n / seconds['ours'][-1]:,.0f} req/s, "
+            + ", ".join(f"{k} {n / seconds[k][-1]:,.0f} req/s" for k in entries)
+        )
+    Path(handle.name).unlink()
+
+    rps = {k: summary([n / s for s in v]) for k, v in seconds.items()}
+    ratios = {
+        k: summary([b / a for a, b in zip(seconds["ours"], seconds[k], strict=True)]) for k in entries
+    }  # per round: oracle seconds / our seconds = how many times faster we are
+    return {
+        "requests": n,
+        "corpus": data.sizes,
+        "seed": SEED,
+        "rounds": ROUNDS,
+        "decisions": dict(Counter(ours_decisions)),
+        "requests_per_second": rps,
+        "seconds": {k: summary(v) for k, v in seconds.items()},
+        "speedup": ratios,
+        "oracle_errors": {k: max(v) for k, v in errors.items()},
+        "agreement": agreement,
+        "target": TARGET,
+        "target_met": ratios["oracle_unsafe"]["median"] >= TARGET,
+    }

@@ -1,0 +1,227 @@
+"""The README's HCL blocks: each is formatted, and all of them plan together against LocalStack with the module
+source pointed at this checkout. The upgrade block's import is planned against a seed policy created first."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fixtures import DATA, IamWorld, PlanSummary
+
+from mfa_required.paths import REPO_ROOT
+from mfa_required.terraform import root_from_text, terraform
+
+XDIST_GROUP = "readme"
+
+README = REPO_ROOT / "README.md"
+README_TEXT = README.read_text(encoding="utf-8")
+REGISTRY_SOURCE = "mfa-required/mfa-required/aws"
+README_VERSION = "~> 1.0"
+README_ACCOUNT = "123456789012"  # the account id the README's import block uses
+LOCALSTACK_ACCOUNT = "000000000000"
+SEED_POLICY_NAME = "RequireMFA"
+# Users and groups the README's blocks name; the world fixture provides the group.
+README_USERS = ("alice", "bob", "carol")
+
+
+def fenced_blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+
+
+HCL_BLOCKS = fenced_blocks(README_TEXT, "hcl")
+BLOCK_IDS = [f"block{index}" for index in range(1, len(HCL_BLOCKS) + 1)]
+
+
+def section(text: str, heading: str) -> str:
+    """The text under a `## heading`, up to the next second-level heading."""
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def module_name(index: int) -> str:
+    return f"readme_block{index}"
+
+
+def localise(block: str, name: str = "mfa_required") -> str:
+    """A README block pointed at this checkout and LocalStack's account: registry source replaced by the repository
+    path, `version` dropped (a local path takes none), module renamed to `name`, import ids in LocalStack's account."""
+    text, sources = re.subn(
+        rf'(?m)^(\s*)source\s*=\s*"{re.escape(REGISTRY_SOURCE)}"$', rf'\1source = "{REPO_ROOT}"', block
+    )
+    assert sources == block.count('module "'), f"every module block must use the registry source:\n{block}"
+    text = re.sub(r'(?m)^\s*version\s*=\s*"[^"]*"\n', "", text)
+    text = text.replace('module "mfa_required"', f'module "{name}"').replace("module.mfa_required.", f"module.{name}.")
+    return text.replace(f"arn:aws:iam::{README_ACCOUNT}:", f"arn:aws:iam::{LOCALSTACK_ACCOUNT}:")
+
+
+def seed_document() -> str:
+    return (DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", LOCALSTACK_ACCOUNT)
+
+
+def iam_error(error: Exception, code: str) -> bool:
+    return getattr(error, "response", {}).get("Error", {}).get("Code") == code
+
+
+def create_users(iam: Any, users: tuple[str, ...]) -> list[str]:
+    """Create the users that do not exist yet; returns the ones created."""
+    created = []
+    for user in users:
+        try:
+            iam.get_user(UserName=user)
+        except Exception as error:
+            if not iam_error(error, "NoSuchEntity"):
+                raise
+            iam.create_user(UserName=user)
+            created.append(user)
+    return created
+
+
+def delete_users(iam: Any, users: list[str]) -> None:
+    for user in users:
+        for attached in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:
+            iam.detach_user_policy(UserName=user, PolicyArn=attached["PolicyArn"])
+        for group in iam.list_groups_for_user(UserName=user)["Groups"]:
+            iam.remove_user_from_group(GroupName=group["GroupName"], UserName=user)
+        iam.delete_user(UserName=user)
+
+
+def delete_policy(iam: Any, arn: str) -> None:
+    """Detach a managed policy from every entity, delete its non-default versions, then the policy."""
+    entities = iam.list_entities_for_policy(PolicyArn=arn)
+    for user in entities.get("PolicyUsers", []):
+        iam.detach_user_policy(UserName=user["UserName"], PolicyArn=arn)
+    for group in entities.get("PolicyGroups", []):
+        iam.detach_group_policy(GroupName=group["GroupName"], PolicyArn=arn)
+    for role in entities.get("PolicyRoles", []):
+        iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=arn)
+    for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+        if not version["IsDefaultVersion"]:
+            iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+    iam.delete_policy(PolicyArn=arn)
+
+
+# ---------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------
+
+
+def test_readme_has_hcl_blocks() -> None:
+    assert len(HCL_BLOCKS) >= 2, "README.md lost its usage blocks"
+    assert sum("import {" in block for block in HCL_BLOCKS) == 1, "expected exactly one upgrade (import) block"
+
+
+@pytest.mark.parametrize("block", HCL_BLOCKS, ids=BLOCK_IDS)
+def test_block_is_formatted(block: str) -> None:
+    result = subprocess.run(
+        ["terraform", "fmt", "-check", "-diff", "-no-color", "-"],
+        input=block,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, f"`terraform fmt` would change this README block:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("block", HCL_BLOCKS, ids=BLOCK_IDS)
+def test_block_pins_the_registry_version(block: str) -> None:
+    modules = block.count('module "')
+    assert modules == 1, "each README block shows one module call"
+    assert re.search(rf'(?m)^\s*source\s*=\s*"{re.escape(REGISTRY_SOURCE)}"$', block)
+    assert re.search(rf'(?m)^\s*version\s*=\s*"{re.escape(README_VERSION)}"$', block), (
+        f'usage blocks must carry version = "{README_VERSION}"'
+    )
+
+
+def test_readme_shows_make_demo_and_make_test() -> None:
+    shell = "\n".join(fenced_blocks(README_TEXT, "sh"))
+    for command in ("make demo", "make test"):
+        assert re.search(rf"(?m)^{command}\b", shell), f"README's shell blocks must show `{command}`"
+
+
+def test_upgrade_section_holds_the_import_block() -> None:
+    blocks = fenced_blocks(section(README_TEXT, "Upgrading from the seed's copy-pasted JSON"), "hcl")
+    assert len(blocks) == 1 and "import {" in blocks[0]
+    assert f"arn:aws:iam::{README_ACCOUNT}:policy/{SEED_POLICY_NAME}" in blocks[0]
+
+
+# ---------------------------------------------------------------------------
+# One plan of every block
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def readme_plan(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld) -> Iterator[Any]:
+    """Every README block as one root (modules renamed readme_block<N>), planned once. The users the blocks name
+    and the seed policy the upgrade block imports are created first, and removed afterwards if created here."""
+    iam = world.iam
+    created_users = create_users(iam, README_USERS)
+    seed_arn = world.local_policies().get(SEED_POLICY_NAME)
+    created_seed = seed_arn is None
+    if created_seed:
+        seed_arn = iam.create_policy(PolicyName=SEED_POLICY_NAME, PolicyDocument=seed_document())["Policy"]["Arn"]
+    try:
+        main_tf = "\n".join(localise(block, module_name(index)) for index, block in enumerate(HCL_BLOCKS, start=1))
+        root = root_from_text(tmp_path_factory.mktemp("readme") / "root", main_tf)
+        yield terraform(root, tf_env).plan(output=True)
+    finally:
+        if created_seed and seed_arn:
+            delete_policy(iam, seed_arn)
+        delete_users(iam, created_users)
+
+
+def test_plan_has_one_policy_per_block(readme_plan: Any) -> None:
+    summary = PlanSummary.from_plan(readme_plan)
+    policies = sorted(address for address in summary.values if address.endswith(".aws_iam_policy.this"))
+    assert policies == [f"module.{module_name(index)}.aws_iam_policy.this" for index in range(1, len(HCL_BLOCKS) + 1)]
+    assert summary.counts["aws_iam_policy"] == len(HCL_BLOCKS)
+
+
+@pytest.mark.parametrize("index", range(1, len(HCL_BLOCKS) + 1), ids=BLOCK_IDS)
+def test_block_plans(readme_plan: Any, index: int) -> None:
+    """A usage block creates its policy; the upgrade block imports the existing one and updates it in place."""
+    change = readme_plan.resource_changes[f"module.{module_name(index)}.aws_iam_policy.this"]
+    if "import {" in HCL_BLOCKS[index - 1]:
+        assert change["change"].get("importing", {}).get("id") == (
+            f"arn:aws:iam::{LOCALSTACK_ACCOUNT}:policy/{SEED_POLICY_NAME}"
+        )
+        forcing = [".".join(map(str, path)) for path in change["change"].get("replace_paths", [])]
+        assert change["change"]["actions"] == ["update"], (
+            f"the README says the import updates the policy in place, but the plan would {change['change']['actions']}"
+            f" it: {forcing} force replacement"
+        )
+        assert change["change"]["after"]["name"] == SEED_POLICY_NAME
+    else:
+        assert change["change"]["actions"] == ["create"]
+    policy = json.loads(change["change"]["after"]["policy"])
+    assert policy["Version"] == "2012-10-17" and policy["Statement"]
+
+
+def test_block_attachments_are_planned(readme_plan: Any) -> None:
+    """What each block names is what the plan attaches: users, existing groups, the created group's members."""
+    changes = readme_plan.resource_changes
+    resources = {
+        "users": "aws_iam_user_policy_attachment",
+        "groups": "aws_iam_group_policy_attachment",
+        "group_users": "aws_iam_user_group_membership",
+    }
+    expected = [
+        f'module.{module_name(index)}.{resource}.this["{name}"]'
+        for index, block in enumerate(HCL_BLOCKS, start=1)
+        for argument, resource in resources.items()
+        for names in re.findall(rf"(?m)^\s*{argument}\s*=\s*(\[.*\])", block)
+        for name in json.loads(names)
+    ]
+    assert expected, "the README blocks name no users or groups"
+    assert [address for address in expected if address not in changes] == []
+
+
+def test_upgrade_block_is_localised() -> None:
+    """The substitution the upgrade test relies on: checkout source, no version, LocalStack's account."""
+    (block,) = [block for block in HCL_BLOCKS if "import {" in block]
+    text = localise(block)
+    assert f'source = "{REPO_ROOT}"' in text and "version" not in text and README_ACCOUNT not in text
