@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +38,29 @@ provider "aws" {
 """
 
 
+LOCALSTACK_LOGS: list[Path] = []
+
+
 @pytest.fixture(scope="session")
 def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One LocalStack per test session (per xdist worker); a start failure is a setup error, never a skip."""
-    with localstack_endpoint(tmp_path_factory.mktemp("localstack")) as endpoint:
+    workdir = tmp_path_factory.mktemp("localstack")
+    LOCALSTACK_LOGS.append(workdir / "localstack.log")
+    with localstack_endpoint(workdir) as endpoint:
         yield endpoint
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that used LocalStack shows the end of its log (kept in the session's temporary directory)."""
+    report = yield
+    if report.failed and "localstack" in getattr(item, "fixturenames", ()) and LOCALSTACK_LOGS:
+        log = LOCALSTACK_LOGS[-1]
+        tail = log.read_text(errors="replace").splitlines()[-30:] if log.exists() else ["(no log: external endpoint)"]
+        report.sections.append(("LocalStack log", f"{log}\n" + "\n".join(tail)))
+    return report
 
 
 @pytest.fixture(scope="session")
