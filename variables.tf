@@ -20,7 +20,7 @@ variable "additional_actions_without_mfa" {
     error_message = "Each entry of additional_actions_without_mfa must look like \"service:Action\" (lower-case service prefix, then letters, digits, * or ?), for example \"iam:GetAccountSummary\"."
   }
   validation {
-    condition     = !contains(var.additional_actions_without_mfa, "*") && !anytrue([for action in var.additional_actions_without_mfa : can(regex("^[a-z0-9-]+:\\*$", action)) && startswith(action, "iam:")])
+    condition     = !anytrue([for action in var.additional_actions_without_mfa : can(regex("^iam:\\*+$", action))])
     error_message = "additional_actions_without_mfa must not exempt all of IAM (\"iam:*\"): that would let a session without MFA manage every user."
   }
 }
@@ -194,7 +194,7 @@ variable "tags" {
   nullable    = false
 
   validation {
-    condition     = length(var.tags) <= 50 && alltrue([for key, value in var.tags : length(key) >= 1 && length(key) <= 128 && length(value) <= 256 && !startswith(lower(key), "aws:")])
+    condition     = length(var.tags) <= 50 && alltrue([for key, value in var.tags : length(key) >= 1 && length(key) <= 128 && length(value) <= 256 && lower(substr(key, 0, 4)) != "aws:"])
     error_message = "tags: at most 50 tags, keys 1 to 128 characters not starting with \"aws:\", values at most 256 characters."
   }
 }
