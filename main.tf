@@ -114,7 +114,8 @@ resource "aws_iam_policy" "this" {
   name        = var.use_name_prefix ? null : var.name
   name_prefix = var.use_name_prefix ? "${var.name}-" : null
   path        = var.path
-  description = coalesce(var.description, local.default_description)
+  # "" keeps a policy without description, such as an imported copy of the seed: changing it forces replacement.
+  description = var.description == "" ? null : coalesce(var.description, local.default_description)
   policy      = local.policy_json
   tags        = var.tags
 

@@ -62,7 +62,7 @@ variable "create_group" {
 
 variable "description" {
   type        = string
-  description = "Description of the managed policy. When null, a description of the enforced behaviour is used."
+  description = "Description of the managed policy. When null, a description of the enforced behaviour is used; \"\" sets none (keep it when importing a policy that has none: a description change replaces the policy)."
   default     = null
 
   validation {
