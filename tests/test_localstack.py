@@ -27,9 +27,11 @@ def test_user_endpoint_is_used_and_nothing_started(
 
 def test_unreachable_user_endpoint_fails_with_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENDPOINT_ENV, f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(LocalStackError, match="does not answer with iam and sts available"):
-        with localstack_endpoint(tmp_path):
-            pass
+    with (
+        pytest.raises(LocalStackError, match="does not answer with iam and sts available"),
+        localstack_endpoint(tmp_path),
+    ):
+        pass
 
 
 def test_missing_environment_fails_with_what_to_do(tmp_path: Path) -> None:
