@@ -66,97 +66,109 @@ MEMBERSHIP = 'module.mfa_required.aws_iam_user_group_membership.this["dev-ben"]'
 
 
 class Deployment:
+    """The scenario's steps, recorded so that each test reads its step, whatever order the tests run in."""
+
     def __init__(self, tf: tftest.TerraformTest, world: IamWorld) -> None:
         self.tf, self.world = tf, world
-        self.history: list[dict[str, Any]] = []
-        self.destroyed = False
+        self.steps: dict[str, dict[str, Any]] = {}
+        self.applied_vars: dict[str, Any] | None = None
 
-    def apply(self, **values: Any) -> dict[str, Any]:
+    def apply(self, step: str, **values: Any) -> None:
         """Plan, inspect and apply that very plan: one refresh per step instead of two."""
         plan_file = str(Path(self.tf.tfdir) / "step.tfplan")
         self.tf.execute_command(
             "plan", "-input=false", f"-out={plan_file}", *tftest.parse_args(tf_vars=as_tf_vars(values))
         )
         plan = tftest.TerraformPlanOutput(json.loads(self.tf.execute_command("show", "-json", plan_file).out))
+        self.applied_vars = values
         self.tf.execute_command("apply", "-input=false", plan_file)
-        arn = self.tf.output()["policy_arn"]
-        policy = self.world.iam.get_policy(PolicyArn=arn)["Policy"]
-        step = {
-            "vars": values,
+        outputs = self.tf.output()
+        self.steps[step] = {
             "actions": {address: change["change"]["actions"] for address, change in plan.resource_changes.items()},
-            "arn": arn,
-            "version": policy["DefaultVersionId"],
-            "outputs": self.tf.output(),
+            "arn": outputs["policy_arn"],
+            "version": self.world.iam.get_policy(PolicyArn=outputs["policy_arn"])["Policy"]["DefaultVersionId"],
+            "document": self.world.policy_document(outputs["policy_arn"]),
+            "outputs": outputs,
+            "user_policies": self.world.user_policies("dev-ana"),
         }
-        self.history.append(step)
-        return step
 
     def destroy(self) -> None:
-        if self.history and not self.destroyed:
-            # A group with members cannot be deleted: the member added outside goes first, as it would in AWS.
-            self.world.iam.remove_user_from_group(GroupName="lifecycle-group", UserName="dev-ana")
-            self.tf.destroy(tf_vars=as_tf_vars(self.history[-1]["vars"]))
-            self.destroyed = True
+        if self.applied_vars is not None:
+            self.tf.destroy(tf_vars=as_tf_vars(self.applied_vars))
+            self.applied_vars = None
 
 
 @pytest.fixture(scope="module")
 def deployment(
     tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld
 ) -> Iterator[Deployment]:
-    """Applied once, then changed step by step by the tests below, in file order; always destroyed."""
+    """Apply, add a member outside terraform, change a behaviour input, rename, plan, destroy; always cleaned up."""
     deployment = Deployment(terraform(root_from_text(tmp_path_factory.mktemp("lifecycle"), ROOT), tf_env), world)
+    iam = world.iam
     try:
-        deployment.apply(name="lifecycle-mfa", guard=True)
-    finally:
-        world.iam.add_user_to_group(GroupName="lifecycle-group", UserName="dev-ana")  # a member added outside
-    try:
+        deployment.apply("created", name="lifecycle-mfa", guard=True)
+        iam.add_user_to_group(GroupName="lifecycle-group", UserName="dev-ana")  # a member added outside
+        deployment.apply("behaviour changed", name="lifecycle-mfa", guard=False)
+        deployment.apply("renamed", name="lifecycle-mfa-renamed", guard=False)
+        deployment.steps["kept"] = {
+            "plan_exit_code": plan_exit_code(deployment.tf, **(deployment.applied_vars or {})),
+            "members": world.group_members("lifecycle-group"),
+            "user_policies": world.user_policies("dev-ana"),
+            "developers": world.group_members("developers"),
+        }
+        # A group with members cannot be deleted: the member added outside leaves first, as it would in AWS.
+        iam.remove_user_from_group(GroupName="lifecycle-group", UserName="dev-ana")
+        deployment.destroy()
+        deployment.steps["destroyed"] = {
+            "policies": set(world.local_policies()),
+            "groups": world.groups(),
+            "user_policies": world.user_policies("dev-ana"),
+            "developers": world.group_members("developers"),
+        }
         yield deployment
     finally:
+        if "lifecycle-group" in world.groups() and "dev-ana" in world.group_members("lifecycle-group"):
+            iam.remove_user_from_group(GroupName="lifecycle-group", UserName="dev-ana")
         deployment.destroy()
 
 
 def test_two_default_instances_do_not_collide(deployment: Deployment) -> None:
-    first, second = deployment.history[0]["outputs"]["default_policy_arns"]
+    first, second = deployment.steps["created"]["outputs"]["default_policy_arns"]
     assert first != second
-    assert {first, second} <= deployment.world.user_policies("dev-ana")
+    assert {first, second} <= deployment.steps["created"]["user_policies"]
 
 
 def test_behaviour_change_updates_policy_in_place(deployment: Deployment) -> None:
-    before = deployment.history[-1]
-    after = deployment.apply(name="lifecycle-mfa", guard=False)
+    before, after = deployment.steps["created"], deployment.steps["behaviour changed"]
     assert after["actions"][POLICY] == ["update"]
     for address in (USER_ATTACHMENT, GROUP_ATTACHMENT, MEMBERSHIP):
         assert after["actions"][address] == ["no-op"], address
     assert after["arn"] == before["arn"]
     assert after["version"] != before["version"]
-    document = deployment.world.policy_document(after["arn"])
-    assert "DenyCredentialChangesWithAccessKey" not in {statement["Sid"] for statement in document["Statement"]}
+    sids = {statement["Sid"] for statement in after["document"]["Statement"]}
+    assert "DenyCredentialChangesWithAccessKey" in {s["Sid"] for s in before["document"]["Statement"]} - sids
 
 
 def test_rename_creates_before_destroying(deployment: Deployment) -> None:
-    before = deployment.history[-1]
-    after = deployment.apply(name="lifecycle-mfa-renamed", guard=False)
+    before, after = deployment.steps["behaviour changed"], deployment.steps["renamed"]
     # create-then-delete: the user holds the new policy before the old attachment goes.
     assert after["actions"][POLICY] == ["create", "delete"]
     assert after["actions"][USER_ATTACHMENT] == ["create", "delete"]
     assert after["arn"] != before["arn"]
-    policies = deployment.world.user_policies("dev-ana")
-    assert after["arn"] in policies and before["arn"] not in policies
+    assert after["arn"] in after["user_policies"] and before["arn"] not in after["user_policies"]
 
 
 def test_state_created_elsewhere_is_kept(deployment: Deployment) -> None:
-    world = deployment.world
-    assert plan_exit_code(deployment.tf, **deployment.history[-1]["vars"]) == 0
-    assert world.group_members("lifecycle-group") == {"dev-ana", "dev-ben"}
-    assert world.other_policy_arn in world.user_policies("dev-ana")
-    assert world.group_members("developers") == {"dev-ben"}
+    kept = deployment.steps["kept"]
+    assert kept["plan_exit_code"] == 0
+    assert kept["members"] == {"dev-ana", "dev-ben"}
+    assert IamWorld.OTHER_POLICY in {arn.rsplit("/", 1)[-1] for arn in kept["user_policies"]}
+    assert kept["developers"] == {"dev-ben"}
 
 
-def test_destroy_leaves_nothing(deployment: Deployment, world: IamWorld) -> None:
-    names = set(world.local_policies())
-    deployment.destroy()
-    assert "lifecycle-mfa-renamed" in names
-    assert not {name for name in world.local_policies() if name.startswith(("lifecycle-mfa", "require-mfa-"))}
-    assert "lifecycle-group" not in world.groups()
-    assert world.user_policies("dev-ana") == {world.other_policy_arn}
-    assert "dev-ben" in world.group_members("developers")
+def test_destroy_leaves_nothing(deployment: Deployment) -> None:
+    destroyed = deployment.steps["destroyed"]
+    assert not {name for name in destroyed["policies"] if name.startswith(("lifecycle-mfa", "require-mfa-"))}
+    assert "lifecycle-group" not in destroyed["groups"]
+    assert {arn.rsplit("/", 1)[-1] for arn in destroyed["user_policies"]} == {IamWorld.OTHER_POLICY}
+    assert destroyed["developers"] == {"dev-ben"}

@@ -1,0 +1,145 @@
+"""Phase 4: one full `make test` (set-up already done), split by phase.
+
+* make's own phases from its `==> ...` lines, time-stamped as they arrive: set-up (the install steps, which only
+  check their stamps once `make setup` has run), lint (each step of scripts/lint.sh), pytest;
+* inside pytest, the opt-in timing log (src/mfa_required/timings.py, MFA_REQUIRED_TIMINGS): one line per
+  terraform command the harness runs and one per LocalStack start;
+* per-test times from pytest's `--durations=0` (setup, call and teardown separately), passed in PYTEST_ADDOPTS.
+
+pytest runs on PYTEST_WORKERS (2) xdist workers, so the terraform commands of two workers overlap: each category
+is given both as worker-seconds (the sum) and as wall seconds covered (the union of its commands' intervals).
+It is run once (not 5 times): it takes minutes, and what is wanted is where its time goes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mfa_required.paths import REPO_ROOT
+from mfa_required.timings import TIMINGS_ENV
+
+MARKER = re.compile(r"^==> (.+?)\s*$")
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)s (setup|call|teardown)\s+(\S+)")
+TEST_GROUPS = {
+    "evaluator tests": ("tests/unit/test_evaluator.py", "tests/unit/test_personas_matrix.py"),
+    "oracle tests": ("tests/unit/test_oracle.py", "tests/test_oracle_matrix.py"),
+}
+COMMAND_GROUPS = {
+    "LocalStack start": ("localstack start",),
+    "terraform init": ("init",),
+    "terraform plan": ("plan", "show"),  # tftest's plan(output=True) is plan -out, then show -json
+    "terraform apply": ("apply",),
+    "terraform destroy": ("destroy",),
+    "terraform output": ("output",),
+}
+
+
+def union_seconds(intervals: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(intervals):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
+def run(workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    timings, output = workdir / "timings.jsonl", workdir / "make-test.log"
+    timings.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        TIMINGS_ENV: str(timings),
+        "PYTEST_ADDOPTS": (os.environ.get("PYTEST_ADDOPTS", "") + " --durations=0").strip(),
+    }
+    env.pop("MAKEFLAGS", None)  # a plain `make test`, not a sub-make of `make bench`
+    env.pop("MAKELEVEL", None)
+    marks: list[tuple[float, str]] = [(0.0, "start")]
+    durations: list[tuple[float, str, str]] = []
+    tail: list[str] = []
+    start_wall, start = time.time(), time.perf_counter()
+    with open(output, "w") as transcript:
+        process = subprocess.Popen(
+            ["make", "test"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            now = time.perf_counter() - start
+            transcript.write(f"{now:8.2f} {line}")
+            if m := MARKER.match(line):
+                marks.append((now, m[1]))
+                log(f"  {now:7.1f}s ==> {m[1]}")
+            elif m := DURATION.match(line):
+                durations.append((float(m[1]), m[2], m[3]))
+            tail = (tail + [line.rstrip()])[-15:]
+        exit_code = process.wait()
+    wall = time.perf_counter() - start
+    marks.append((wall, "end"))
+
+    # make's phases: set-up until lint starts, lint steps, pytest.
+    steps = [(name, b - a) for (a, name), (b, _) in zip(marks, marks[1:], strict=False)]
+    lint_at = next((t for t, name in marks if name == "lint"), None)
+    pytest_at = next((t for t, name in marks if name.startswith("pytest")), None)
+    make_phases = {
+        "set-up (make's install steps)": lint_at if lint_at is not None else 0.0,
+        "lint": (pytest_at - lint_at) if lint_at is not None and pytest_at is not None else None,
+        "pytest": (wall - pytest_at) if pytest_at is not None else None,
+    }
+
+    # Inside pytest: terraform commands and LocalStack starts.
+    records = [json.loads(line) for line in timings.read_text().splitlines()] if timings.exists() else []
+    commands: dict[str, Any] = {}
+    for group, names in COMMAND_GROUPS.items():
+        chosen = [r for r in records if r["command"] in names]
+        commands[group] = {
+            "count": len(chosen),
+            "worker_seconds": sum(r["seconds"] for r in chosen),
+            "wall_seconds": union_seconds([(r["start"], r["start"] + r["seconds"]) for r in chosen]),
+        }
+    other = [r for r in records if not any(r["command"] in names for names in COMMAND_GROUPS.values())]
+    commands["other terraform commands"] = {
+        "count": len(other),
+        "worker_seconds": sum(r["seconds"] for r in other),
+        "wall_seconds": union_seconds([(r["start"], r["start"] + r["seconds"]) for r in other]),
+        "commands": sorted({r["command"] for r in other}),
+    }
+    terraform_records = [r for r in records if r["command"] != "localstack start"]
+    commands["all terraform commands"] = {
+        "count": len(terraform_records),
+        "worker_seconds": sum(r["seconds"] for r in terraform_records),
+        "wall_seconds": union_seconds([(r["start"], r["start"] + r["seconds"]) for r in terraform_records]),
+    }
+
+    # Per-test times: by file, and the evaluator and oracle groups.
+    by_file: dict[str, dict[str, float]] = defaultdict(lambda: {"setup": 0.0, "call": 0.0, "teardown": 0.0})
+    for seconds, when, nodeid in durations:
+        by_file[nodeid.split("::")[0]][when] += seconds
+    tests = {
+        group: {
+            "call_seconds": sum(by_file[f]["call"] for f in files if f in by_file),
+            "setup_seconds": sum(by_file[f]["setup"] for f in files if f in by_file),
+            "files": list(files),
+        }
+        for group, files in TEST_GROUPS.items()
+    }
+    return {
+        "exit_code": exit_code,
+        "started": start_wall,
+        "wall_seconds": wall,
+        "make_phases": make_phases,
+        "make_steps": steps,
+        "commands": commands,
+        "tests": tests,
+        "tests_by_file": dict(sorted(by_file.items(), key=lambda kv: -sum(kv[1].values()))),
+        "transcript": str(output),
+        "tail": tail if exit_code else [],
+        "pytest_workers": int(os.environ.get("PYTEST_WORKERS", "2")),
+    }

@@ -1,0 +1,151 @@
+"""Phase 1: what the module costs over writing the same resources by hand.
+
+Three roots, measured in turn within each run (module, baseline, module+account_id, module, baseline, ...):
+
+* module: examples/basic (the module attaching its policy to the existing group "developers");
+* baseline: a literal aws_iam_policy with the policy JSON, name prefix, path and description that the module's
+  warm-up plan rendered, plus an aws_iam_group_policy_attachment - no module, no data sources;
+* module_account_id: the module called directly with the same arguments plus account_id, so that it makes no
+  sts:GetCallerIdentity lookup (examples/basic has no account_id variable).
+
+Each run times `terraform plan`, `terraform apply -auto-approve` (which plans again, as a user's apply does) and
+`terraform destroy -auto-approve`; ratios are taken per run, against the baseline of the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.stats import summary
+from bench.tf import ApiLog, Root, Timing, fresh_dir, provider_block
+from mfa_required.paths import EXAMPLES_DIR, REPO_ROOT
+from mfa_required.terraform import root_from_example, root_from_text
+
+GROUP = "developers"
+ACCOUNT_ID = "000000000000"  # LocalStack's default account
+CONFIGS = ("module", "baseline", "module_account_id")
+PHASES = ("plan", "apply", "destroy")
+TARGET = 1.10  # module apply / baseline apply
+
+
+def hcl_heredoc(text: str) -> str:
+    """text as an HCL heredoc whose value is text itself: ${ and %{ escaped (the policy has ${aws:username})."""
+    escaped = text.replace("${", "$${").replace("%{", "%%{")
+    return f"<<EOT\n{escaped}\nEOT"
+
+
+def baseline_config(policy: dict[str, Any]) -> str:
+    return (
+        provider_block()
+        + f"""
+resource "aws_iam_policy" "this" {{
+  name_prefix = {json.dumps(policy["name_prefix"])}
+  path        = {json.dumps(policy["path"])}
+  description = {json.dumps(policy["description"])}
+  policy      = {hcl_heredoc(policy["policy"])}
+}}
+
+resource "aws_iam_group_policy_attachment" "this" {{
+  group      = {json.dumps(GROUP)}
+  policy_arn = aws_iam_policy.this.arn
+}}
+"""
+    )
+
+
+def module_account_id_config() -> str:
+    return (
+        provider_block()
+        + f"""
+module "mfa_required" {{
+  source = "{REPO_ROOT}"
+
+  groups     = [{json.dumps(GROUP)}]
+  account_id = {json.dumps(ACCOUNT_ID)}
+}}
+"""
+    )
+
+
+def planned_policy(root: Root) -> dict[str, Any]:
+    """The aws_iam_policy a saved warm-up plan would create (untimed: it also warms the provider's files)."""
+    root.run("plan", "-out=warmup.tfplan")
+    shown = subprocess.run(
+        ["terraform", "show", "-json", "warmup.tfplan"], cwd=root.root, env=root.env, capture_output=True, check=True
+    )
+    (root.root / "warmup.tfplan").unlink()
+    plan = json.loads(shown.stdout)
+    for change in plan["resource_changes"]:
+        if change["type"] == "aws_iam_policy":
+            return dict(change["change"]["after"])
+    raise RuntimeError(f"{root.name}: the plan creates no aws_iam_policy")
+
+
+def ensure_group(iam: Any) -> None:
+    try:
+        iam.get_group(GroupName=GROUP)
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_group(GroupName=GROUP)
+
+
+def run(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int, log: Callable[[str], None]) -> Any:
+    ensure_group(iam)
+    roots = {"module": Root("module", root_from_example(EXAMPLES_DIR / "basic", fresh_dir(workdir / "m")), env, api)}
+    module_policy = planned_policy(roots["module"])
+    roots["baseline"] = Root(
+        "baseline", root_from_text(fresh_dir(workdir / "baseline"), baseline_config(module_policy)), env, api
+    )
+    roots["module_account_id"] = Root(
+        "module_account_id", root_from_text(fresh_dir(workdir / "account"), module_account_id_config()), env, api
+    )
+    same_policy = {}
+    for name in ("baseline", "module_account_id"):
+        policy = planned_policy(roots[name])
+        same_policy[name] = json.loads(policy["policy"]) == json.loads(module_policy["policy"]) and all(
+            policy[k] == module_policy[k] for k in ("path", "description", "name_prefix")
+        )
+    if not all(same_policy.values()):
+        raise RuntimeError(f"the roots do not create the same policy: {same_policy}")
+
+    times: dict[str, dict[str, list[float]]] = {c: {p: [] for p in (*PHASES, "total")} for c in CONFIGS}
+    calls: dict[str, dict[str, dict[str, int]]] = {c: {} for c in CONFIGS}
+    for i in range(runs):
+        for config in CONFIGS:  # alternating: module, baseline, module_account_id, module, ...
+            root = roots[config]
+            try:
+                timings: dict[str, Timing] = {"plan": root.plan(), "apply": root.apply(), "destroy": root.destroy()}
+            except Exception:
+                root.cleanup()
+                raise
+            for phase, timing in timings.items():
+                times[config][phase].append(timing.seconds)
+                if i == 0:
+                    calls[config][phase] = dict(sorted(timing.calls.items()))
+            times[config]["total"].append(sum(t.seconds for t in timings.values()))
+        log(
+            f"  run {i + 1}/{runs}: "
+            + "; ".join(f"{c} " + " ".join(f"{p} {times[c][p][-1]:.1f}s" for p in PHASES) for c in CONFIGS)
+        )
+
+    def ratios(config: str) -> dict[str, Any]:
+        return {
+            phase: summary([a / b for a, b in zip(times[config][phase], times["baseline"][phase], strict=True)])
+            for phase in (*PHASES, "total")
+        }
+
+    module_ratio = ratios("module")
+    return {
+        "runs": runs,
+        "order": "each run: " + ", ".join(CONFIGS) + " (plan, apply, destroy each)",
+        "init_seconds": {c: roots[c].init_seconds for c in CONFIGS},
+        "same_policy": same_policy,
+        "seconds": {c: {p: summary(v) for p, v in times[c].items()} for c in CONFIGS},
+        "api_calls": calls,
+        "ratio_to_baseline": {"module": module_ratio, "module_account_id": ratios("module_account_id")},
+        "target": TARGET,
+        "target_met": module_ratio["apply"]["median"] <= TARGET,
+    }

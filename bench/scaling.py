@@ -1,0 +1,221 @@
+"""Phase 2: attaching the policy to 10, 100, 1,000 users - per-user attachments versus one group with members.
+
+Modes (the same module, default inputs otherwise):
+
+* users: `users = [...]` - one aws_iam_user_policy_attachment per user;
+* group: `create_group = true, group_users = [...]` - one group, one group attachment, and one
+  aws_iam_user_group_membership per user (non-exclusive membership, by design of the module).
+
+For each size, each run times, per mode in turn (users, group, users, group, ...): `terraform plan` (nothing in
+the state: no refresh), `terraform apply -auto-approve` (plans again, then creates), `terraform plan
+-detailed-exitcode` right after (refreshes every resource; must find no change) and `terraform destroy
+-auto-approve` (refreshes, then deletes). Also measured: the fixed cost of a terraform command (`terraform
+version`, and a plan of a root with the provider and no resource) and the latency of one IAM API call to
+LocalStack (boto3, sequential), to split the times into start-up, per-resource terraform work and API calls.
+A control root without the module - a literal policy and a plain for_each of aws_iam_user_policy_attachment over
+the same users - is planned in each run after the two modes: its plan against the module's shows whether the
+module adds anything per user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.stats import summary
+from bench.tf import ApiLog, Root, Timing, fresh_dir, provider_block
+from mfa_required.paths import REPO_ROOT
+from mfa_required.terraform import root_from_text
+
+MODES = ("users", "group")
+PHASES = ("plan", "apply", "noop_plan", "destroy")
+USER_PATH = "/bench/"
+GROUP_NAME = "bench-mfa-required"
+
+
+def user_names(count: int) -> list[str]:
+    return [f"bench-user-{i:04d}" for i in range(count)]
+
+
+def ensure_users(iam: Any, count: int) -> tuple[int, float]:
+    """Create bench-user-0000... under /bench/ unless they exist; (how many were created, seconds)."""
+    start = time.perf_counter()
+    existing = {
+        user["UserName"]
+        for page in iam.get_paginator("list_users").paginate(PathPrefix=USER_PATH)
+        for user in page["Users"]
+    }
+    missing = [name for name in user_names(count) if name not in existing]
+    for name in missing:
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+            iam.create_user(UserName=name, Path=USER_PATH)
+    return len(missing), time.perf_counter() - start
+
+
+def config(mode: str, users: list[str]) -> str:
+    names = json.dumps(users)
+    arguments = (
+        f"users = {names}"
+        if mode == "users"
+        else f"create_group = true\n  group_name   = {json.dumps(GROUP_NAME)}\n  group_users  = {names}"
+    )
+    return provider_block() + f'\nmodule "mfa_required" {{\n  source = "{REPO_ROOT}"\n\n  {arguments}\n}}\n'
+
+
+def control_config(users: list[str]) -> str:
+    return (
+        provider_block()
+        + f"""
+resource "aws_iam_policy" "this" {{
+  name_prefix = "bench-control-"
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{
+      Effect    = "Deny"
+      Action    = "*"
+      Resource  = "*"
+      Condition = {{ Bool = {{ "aws:MultiFactorAuthPresent" = "false" }} }}
+    }}]
+  }})
+}}
+
+resource "aws_iam_user_policy_attachment" "this" {{
+  for_each = toset({json.dumps(users)})
+
+  user       = each.value
+  policy_arn = aws_iam_policy.this.arn
+}}
+"""
+    )
+
+
+def fixed_costs(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int) -> dict[str, Any]:
+    """What every terraform command pays before any resource, and what one API call costs."""
+    empty = Root("empty", root_from_text(fresh_dir(workdir / "empty"), provider_block()), env, api)
+    version: list[float] = []
+    plans: list[Timing] = []
+    latency: list[float] = []
+    empty.plan()  # warm-up
+    calls_per_sample = 50
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(["terraform", "version"], cwd=empty.root, env=empty.env, capture_output=True, check=True)
+        version.append(time.perf_counter() - start)
+        plans.append(empty.plan())
+        start = time.perf_counter()
+        for _ in range(calls_per_sample):
+            iam.list_attached_user_policies(UserName=user_names(1)[0])
+        latency.append((time.perf_counter() - start) / calls_per_sample)
+    return {
+        "terraform_version_seconds": summary(version),
+        "empty_plan_seconds": summary([p.seconds for p in plans]),
+        "empty_plan_api_calls": dict(plans[0].calls),
+        "api_call_seconds": summary(latency),
+        "api_call_measured_with": f"{calls_per_sample} sequential iam.ListAttachedUserPolicies calls (boto3)",
+        "init_seconds": empty.init_seconds,
+    }
+
+
+def run(
+    workdir: Path,
+    env: dict[str, str],
+    api: ApiLog,
+    iam: Any,
+    sizes: list[int],
+    runs_for: Callable[[int], int],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    created, seconds = ensure_users(iam, max(sizes))
+    log(f"  users: {created} created in {seconds:.1f}s ({max(sizes) - created} existed)")
+    fixed = fixed_costs(workdir, env, api, iam, runs_for(min(sizes)))
+    log(
+        f"  fixed cost: terraform version {fixed['terraform_version_seconds']['median']:.2f}s, "
+        f"empty plan {fixed['empty_plan_seconds']['median']:.2f}s, "
+        f"one API call {fixed['api_call_seconds']['median'] * 1000:.1f}ms"
+    )
+    results: dict[str, Any] = {}
+    for size in sizes:
+        runs = runs_for(size)
+        roots = {
+            mode: Root(
+                f"{mode}-{size}",
+                root_from_text(fresh_dir(workdir / f"{mode}-{size}"), config(mode, user_names(size))),
+                env,
+                api,
+            )
+            for mode in MODES
+        }
+        control = Root(
+            f"control-{size}",
+            root_from_text(fresh_dir(workdir / f"control-{size}"), control_config(user_names(size))),
+            env,
+            api,
+        )
+        control_plan: list[float] = []
+        times: dict[str, dict[str, list[float]]] = {m: {p: [] for p in PHASES} for m in MODES}
+        calls: dict[str, dict[str, dict[str, int]]] = {m: {} for m in MODES}
+        noop_changes: dict[str, list[int]] = {m: [] for m in MODES}
+        size_start = time.perf_counter()
+        for i in range(runs):
+            for mode in MODES:  # alternating: users, group, users, group, ...
+                root = roots[mode]
+                try:
+                    timings = {
+                        "plan": root.plan(),
+                        "apply": root.apply(),
+                        "noop_plan": root.noop_plan(),
+                        "destroy": root.destroy(),
+                    }
+                except Exception:
+                    root.cleanup()
+                    raise
+                noop_changes[mode].append(timings["noop_plan"].exit_code)
+                for phase, timing in timings.items():
+                    times[mode][phase].append(timing.seconds)
+                    if i == 0:
+                        calls[mode][phase] = dict(sorted(timing.calls.items()))
+            control_plan.append(control.plan().seconds)
+            log(
+                f"  {size} users, run {i + 1}/{runs}: "
+                + "; ".join(f"{m} " + " ".join(f"{p} {times[m][p][-1]:.1f}s" for p in PHASES) for m in MODES)
+                + f"; control plan {control_plan[-1]:.1f}s"
+            )
+        results[str(size)] = {
+            "runs": runs,
+            "wall_seconds": time.perf_counter() - size_start,
+            "init_seconds": {m: roots[m].init_seconds for m in MODES},
+            "seconds": {m: {p: summary(v) for p, v in times[m].items()} for m in MODES},
+            "api_calls": calls,
+            "noop_plan_exit_codes": noop_changes,
+            "control_plan_seconds": summary(control_plan),
+            "users_plan_over_control_plan": summary(
+                [u / c for u, c in zip(times["users"]["plan"], control_plan, strict=True)]
+            ),
+            "group_over_users": {
+                p: summary([g / u for g, u in zip(times["group"][p], times["users"][p], strict=True)]) for p in PHASES
+            },
+        }
+
+    marginal: dict[str, dict[str, list[dict[str, Any]]]] = {m: {p: [] for p in PHASES} for m in MODES}
+    for low, high in zip(sizes, sizes[1:], strict=False):
+        for mode in MODES:
+            for phase in PHASES:
+                a = results[str(low)]["seconds"][mode][phase]["median"]
+                b = results[str(high)]["seconds"][mode][phase]["median"]
+                marginal[mode][phase].append({"from": low, "to": high, "ms_per_user": (b - a) / (high - low) * 1000})
+    return {
+        "sizes": sizes,
+        "modes": list(MODES),
+        "phases": list(PHASES),
+        "order": "per size, each run: "
+        + ", ".join(MODES)
+        + " (plan, apply, no-change plan, destroy each), then the control root's plan",
+        "fixed": fixed,
+        "by_size": results,
+        "marginal": marginal,
+    }
