@@ -1,6 +1,7 @@
 """`make bench`: python -m bench [--runs N] [--large-runs N] [--sizes 10,100,1000] [--only PHASES] [--out DIR].
 
-Writes DIR/results.json, DIR/results.md and DIR/scaling.png (DIR: bench/). One LocalStack serves the terraform
+Writes DIR/results.json, DIR/results.md and DIR/scaling.png (DIR: bench/); `--render` only re-renders results.md
+and scaling.png from an existing DIR/results.json. One LocalStack serves the terraform
 phases (overhead, scaling); it is stopped before the evaluator and `make test` phases, which need none of it.
 """
 
@@ -24,7 +25,7 @@ from typing import Any
 import boto3
 
 from bench import evaluator, make_test, overhead, report, scaling
-from bench.tf import ApiLog, load_average
+from bench.tf import ApiLog, load_average, localstack_pid
 from mfa_required.localstack import ENDPOINT_ENV, localstack_endpoint
 from mfa_required.paths import BUILD_DIR, REPO_ROOT
 from mfa_required.terraform import environment
@@ -76,17 +77,27 @@ def the_command(argv: list[str]) -> str:
     return f"make bench  (runs: {direct})" if os.environ.get("MAKELEVEL") else direct
 
 
+def write_reports(results: dict[str, Any], out: Path) -> None:
+    if "scaling" in results:
+        report.plot(results["scaling"], out / "scaling.png")
+    (out / "results.md").write_text(report.markdown(results))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
     parser.add_argument(
-        "--large-runs", type=int, default=3, help=f"runs for the {LARGE:,}-user size of the scaling phase (default 3)"
+        "--large-runs", type=int, default=2, help=f"runs for the {LARGE:,}-user size of the scaling phase (default 2)"
     )
     parser.add_argument("--sizes", default="10,100,1000", help="user counts of the scaling phase")
     parser.add_argument("--only", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench", help="where results.* go (default bench/)")
+    parser.add_argument("--render", action="store_true", help="only re-render results.md and scaling.png")
     args = parser.parse_args(argv)
+    if args.render:
+        write_reports(json.loads((args.out / "results.json").read_text()), args.out)
+        return 0
     only = [p for p in args.only.split(",") if p]
     unknown = sorted(set(only) - set(PHASES))
     if unknown:
@@ -137,8 +148,12 @@ def main(argv: list[str] | None = None) -> int:
                 aws_access_key_id="test",
                 aws_secret_access_key="test",
             )
-            api = ApiLog(None if os.environ.get(ENDPOINT_ENV) else workdir / "localstack" / "localstack.log")
+            external = bool(os.environ.get(ENDPOINT_ENV))
+            api = ApiLog(
+                None if external else workdir / "localstack" / "localstack.log", None if external else localstack_pid()
+            )
             results["localstack"]["api_calls_counted"] = api.path is not None
+            results["localstack"]["cpu_measured"] = api.pid is not None
             if "overhead" in only:
                 phase("overhead", lambda: overhead.run(workdir / "overhead", env, api, iam, args.runs, log))
             if "scaling" in only:
@@ -151,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     results["total_seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    if "scaling" in results:
-        report.plot(results["scaling"], args.out / "scaling.png")
-    (args.out / "results.md").write_text(report.markdown(results))
+    write_reports(results, args.out)
     log(f"bench: {results['total_seconds'] / 60:.1f} min; wrote {args.out}/results.md, results.json, scaling.png")
     return 0
 

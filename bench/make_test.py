@@ -79,7 +79,8 @@ def run(workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
                 log(f"  {now:7.1f}s ==> {m[1]}")
             elif m := DURATION.match(line):
                 durations.append((float(m[1]), m[2], m[3]))
-            tail = (tail + [line.rstrip()])[-15:]
+            elif re.match(r"(FAILED|ERROR) |=+ .*(passed|failed|error)|make: \*\*\*", line):
+                tail.append(line.rstrip())  # failures and the summary, for the report of a failed run
         exit_code = process.wait()
     wall = time.perf_counter() - start
     marks.append((wall, "end"))
@@ -140,6 +141,6 @@ def run(workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
         "tests": tests,
         "tests_by_file": dict(sorted(by_file.items(), key=lambda kv: -sum(kv[1].values()))),
         "transcript": str(output),
-        "tail": tail if exit_code else [],
+        "tail": tail[-40:] if exit_code else [],
         "pytest_workers": int(os.environ.get("PYTEST_WORKERS", "2")),
     }

@@ -113,6 +113,7 @@ def run(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int, lo
 
     times: dict[str, dict[str, list[float]]] = {c: {p: [] for p in (*PHASES, "total")} for c in CONFIGS}
     calls: dict[str, dict[str, dict[str, int]]] = {c: {} for c in CONFIGS}
+    cpu: dict[str, dict[str, list[float]]] = {c: {p: [] for p in PHASES} for c in CONFIGS}
     for i in range(runs):
         for config in CONFIGS:  # alternating: module, baseline, module_account_id, module, ...
             root = roots[config]
@@ -123,6 +124,7 @@ def run(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int, lo
                 raise
             for phase, timing in timings.items():
                 times[config][phase].append(timing.seconds)
+                cpu[config][phase].append(timing.cpu_terraform + timing.cpu_provider)
                 if i == 0:
                     calls[config][phase] = dict(sorted(timing.calls.items()))
             times[config]["total"].append(sum(t.seconds for t in timings.values()))
@@ -145,6 +147,7 @@ def run(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int, lo
         "same_policy": same_policy,
         "seconds": {c: {p: summary(v) for p, v in times[c].items()} for c in CONFIGS},
         "api_calls": calls,
+        "terraform_cpu_seconds": {c: {p: summary(v) for p, v in cpu[c].items()} for c in CONFIGS},
         "ratio_to_baseline": {"module": module_ratio, "module_account_id": ratios("module_account_id")},
         "target": TARGET,
         "target_met": module_ratio["apply"]["median"] <= TARGET,

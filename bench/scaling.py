@@ -94,6 +94,14 @@ resource "aws_iam_user_policy_attachment" "this" {{
     )
 
 
+def cpu_summary(timings: list[Timing]) -> dict[str, Any]:
+    return {
+        "terraform": summary([t.cpu_terraform for t in timings]),
+        "provider": summary([t.cpu_provider for t in timings]),
+        "localstack": summary([t.cpu_localstack for t in timings]),
+    }
+
+
 def fixed_costs(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int) -> dict[str, Any]:
     """What every terraform command pays before any resource, and what one API call costs."""
     empty = Root("empty", root_from_text(fresh_dir(workdir / "empty"), provider_block()), env, api)
@@ -114,6 +122,7 @@ def fixed_costs(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs:
     return {
         "terraform_version_seconds": summary(version),
         "empty_plan_seconds": summary([p.seconds for p in plans]),
+        "empty_plan_cpu_seconds": cpu_summary(plans),
         "empty_plan_api_calls": dict(plans[0].calls),
         "api_call_seconds": summary(latency),
         "api_call_measured_with": f"{calls_per_sample} sequential iam.ListAttachedUserPolicies calls (boto3)",
@@ -158,6 +167,7 @@ def run(
         )
         control_plan: list[float] = []
         times: dict[str, dict[str, list[float]]] = {m: {p: [] for p in PHASES} for m in MODES}
+        all_timings: dict[str, dict[str, list[Timing]]] = {m: {p: [] for p in PHASES} for m in MODES}
         calls: dict[str, dict[str, dict[str, int]]] = {m: {} for m in MODES}
         noop_changes: dict[str, list[int]] = {m: [] for m in MODES}
         size_start = time.perf_counter()
@@ -177,6 +187,7 @@ def run(
                 noop_changes[mode].append(timings["noop_plan"].exit_code)
                 for phase, timing in timings.items():
                     times[mode][phase].append(timing.seconds)
+                    all_timings[mode][phase].append(timing)
                     if i == 0:
                         calls[mode][phase] = dict(sorted(timing.calls.items()))
             control_plan.append(control.plan().seconds)
@@ -190,6 +201,7 @@ def run(
             "wall_seconds": time.perf_counter() - size_start,
             "init_seconds": {m: roots[m].init_seconds for m in MODES},
             "seconds": {m: {p: summary(v) for p, v in times[m].items()} for m in MODES},
+            "cpu_seconds": {m: {p: cpu_summary(v) for p, v in all_timings[m].items()} for m in MODES},
             "api_calls": calls,
             "noop_plan_exit_codes": noop_changes,
             "control_plan_seconds": summary(control_plan),

@@ -21,4 +21,4 @@ def summary(values: Sequence[float]) -> Summary:
 
 def fmt(s: Summary, digits: int = 2, unit: str = "") -> str:
     """`median (min-max)` for a table cell."""
-    return f"{s['median']:.{digits}f}{unit} ({s['min']:.{digits}f}–{s['max']:.{digits}f})"
+    return f"{s['median']:,.{digits}f}{unit} ({s['min']:,.{digits}f}–{s['max']:,.{digits}f})"

@@ -1,7 +1,10 @@
-"""Timed terraform commands against the benchmark's LocalStack, with the AWS API calls each one made.
+"""Timed terraform commands against the benchmark's LocalStack, with the AWS API calls and the CPU each one used.
 
 The calls are counted from LocalStack's request log (one `AWS <service>.<Operation> => <status>` line per call);
 with an external endpoint (MFA_REQUIRED_LOCALSTACK_ENDPOINT) there is no log and the counts are left out.
+CPU seconds (user + system) come from the kernel: terraform's with its provider processes from our children's
+rusage; the provider's alone from /proc, sampled every half second while the command runs (so a lower bound:
+a provider process living less than that is missed); LocalStack's from /proc before and after.
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -32,14 +37,58 @@ class Timing:
     seconds: float
     calls: Counter[str] = field(default_factory=Counter)
     exit_code: int = 0
+    cpu_terraform: float = 0.0  # terraform itself (core), without its provider processes
+    cpu_provider: float = 0.0
+    cpu_localstack: float = 0.0
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a live process, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _children(parent: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) and stat[0] == parent:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def localstack_pid() -> int | None:
+    """Our LocalStack's process: the child of this process running localstack.runtime.main."""
+    for pid in _children(os.getpid()):
+        try:
+            if b"localstack.runtime.main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        except OSError:
+            continue
+    return None
 
 
 class ApiLog:
-    """Reads the API calls LocalStack logged since the last read."""
+    """Reads the API calls LocalStack logged since the last read; knows LocalStack's pid for its CPU time."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, pid: int | None = None) -> None:
         self.path = path if path is not None and path.exists() else None
         self.offset = self.path.stat().st_size if self.path else 0
+        self.pid = pid
+
+    def cpu(self) -> float:
+        stat = _stat(self.pid) if self.pid else None
+        return stat[1] if stat else 0.0
 
     def mark(self) -> None:
         if self.path:
@@ -50,9 +99,9 @@ class ApiLog:
             return Counter()
         with open(self.path, "rb") as log:
             log.seek(self.offset)
-            text = log.read().decode("utf-8", "replace")
-        self.offset += len(text.encode("utf-8"))
-        return Counter(m[1] for m in API_CALL.finditer(text))
+            data = log.read()
+        self.offset += len(data)
+        return Counter(m[1] for m in API_CALL.finditer(data.decode("utf-8", "replace")))
 
 
 class Root:
@@ -69,24 +118,40 @@ class Root:
 
     def run(self, *args: str, ok: tuple[int, ...] = (0,)) -> Timing:
         self.api.mark()
-        start = time.perf_counter()
-        done = subprocess.run(
-            ["terraform", *args, "-input=false", "-no-color"],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        seconds = time.perf_counter() - start
-        time.sleep(0.2)  # LocalStack logs a call as it answers it: let the last lines reach the file
-        calls = self.api.since_mark()
-        if done.returncode not in ok:
-            raise CommandFailed(
-                f"{self.name}: terraform {' '.join(args)} exited {done.returncode}\n{done.stdout[-2000:]}\n"
-                f"{done.stderr[-3000:]}"
+        children, localstack = _children_cpu(), self.api.cpu()
+        provider: dict[int, float] = {}
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            start = time.perf_counter()
+            process = subprocess.Popen(
+                ["terraform", *args, "-input=false", "-no-color"], cwd=self.root, env=self.env, stdout=out, stderr=err
             )
-        return Timing(seconds, calls, done.returncode)
+            while True:
+                try:
+                    process.wait(timeout=0.5)  # returns as soon as terraform exits: the wall time stays exact
+                    break
+                except subprocess.TimeoutExpired:
+                    for pid in _children(process.pid):
+                        if stat := _stat(pid):
+                            provider[pid] = max(provider.get(pid, 0.0), stat[1])
+            seconds = time.perf_counter() - start
+            time.sleep(0.2)  # LocalStack logs a call as it answers it: let the last lines reach the file
+            calls = self.api.since_mark()
+            if process.returncode not in ok:
+                out.seek(0)
+                err.seek(0)
+                raise CommandFailed(
+                    f"{self.name}: terraform {' '.join(args)} exited {process.returncode}\n{out.read()[-2000:]}\n"
+                    f"{err.read()[-3000:]}"
+                )
+        total = _children_cpu() - children
+        return Timing(
+            seconds,
+            calls,
+            process.returncode,
+            cpu_terraform=max(total - sum(provider.values()), 0.0),
+            cpu_provider=sum(provider.values()),
+            cpu_localstack=self.api.cpu() - localstack,
+        )
 
     def plan(self) -> Timing:
         return self.run("plan")
