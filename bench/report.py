@@ -233,6 +233,12 @@ def _overhead(r: dict[str, Any]) -> list[str]:
             f"second from run to run (the baseline's own apply spans {spread:.1f} s), which is as much as the "
             "whole difference being measured, hence the median over alternating runs."
         )
+    caveat = (
+        f" These differences are smaller than the run-to-run spread of one root's apply ({spread:.1f} s), so the "
+        "split is indicative only."
+        if abs(med["module"] - med["baseline"]) < spread
+        else ""
+    )
     lines += [
         "",
         verdict,
@@ -241,9 +247,9 @@ def _overhead(r: dict[str, Any]) -> list[str]:
         f"{lookup:+.2f} s of them go away when `account_id` is given (no `aws_caller_identity` data source to "
         f"read: one `sts:GetCallerIdentity` less per command), and {rest:+.2f} s remain for loading and "
         "evaluating the module itself (variable validations, `templatefile`, preconditions, the `aws_partition` "
-        "data source, which makes no API call). Apart from that one call, the two roots make the same API calls "
-        "and create the same resources, so the module's overhead is terraform-side work paid once per command, "
-        "whatever the number of users: a constant, small next to the provider's start-up (section 2) and "
+        f"data source, which makes no API call).{caveat} Apart from that one call, the two roots make the same "
+        "API calls and create the same resources, so the module's overhead is terraform-side work paid once per "
+        "command, whatever the number of users: a constant, small next to the provider's start-up (section 2) and "
         "smaller still, relatively, once the module manages more than a couple of resources.",
         "",
     ]
@@ -276,7 +282,10 @@ def _scaling(r: dict[str, Any]) -> list[str]:
             f"instead of {max(runs.values())})**: one run of both modes at that size takes "
             + ", ".join(f"{sc['by_size'][str(n)]['wall_seconds'] / runs[n] / 60:.1f} min" for n in fewer)
             + " on this machine, so five would take the benchmark far past its 25-minute aim on their own; the "
-            "figures there are the median of those runs and their (min–max), to be read with that in mind.",
+            "figures there are the median of those runs and their (min–max), to be read with that in mind. Even "
+            f"so the whole benchmark took {r['total_seconds'] / 60:.0f} min; `--large-runs 1` would save about "
+            + ", ".join(f"{sc['by_size'][str(n)]['wall_seconds'] / runs[n] / 60:.0f} min" for n in fewer)
+            + " more, at the price of single measurements without a spread.",
             "",
         ]
     lines += [
@@ -475,6 +484,16 @@ def _where_the_time_goes(r: dict[str, Any], growth: dict[tuple[str, str], float]
         )
     else:
         lines.append("* **About linear**: no phase's per-user slope grows by more than 1.5× between the size ranges.")
+    destroy = sc["by_size"][str(n)]["group_over_users"]["destroy"]
+    if destroy["median"] < 0.85:
+        lines.append(
+            f"* **Destroy is where the modes differ most**: group / per-user {ratio(destroy)} at {n:,} users, with "
+            "the same number of API calls. One structural difference is that the per-user attachments have "
+            "`create_before_destroy` (so that a rename never leaves a user without the policy) and the "
+            "memberships do not, which gives terraform's destroy graph more to order per instance; a likely "
+            "cause, not measured separately here; the two modes' destroy slopes grow alike (table above), so it "
+            "would be a constant factor per instance, not worse growth."
+        )
     lines += [
         "* **Nothing in the module is worse than linear by itself.** `users`, `groups` and `group_users` are "
         "`set(string)` used directly as `for_each`: one instance per element, keyed by name, so adding a user "
@@ -511,7 +530,7 @@ def _evaluator(r: dict[str, Any]) -> list[str]:
         f"| iam-simulate `runUnsafeSimulation` | {fmt(rps['oracle_unsafe'], 0)} | "
         f"{seconds(e['seconds']['oracle_unsafe'])} |",
         f"| iam-simulate `runSimulation` (validating; what the oracle tests use), measured once | "
-        f"{e['oracle_safe_once']['requests_per_second']:.0f} | {e['oracle_safe_once']['seconds']:.2f} s |",
+        f"{e['oracle_safe_once']['requests_per_second']:,.0f} | {e['oracle_safe_once']['seconds']:.2f} s |",
         "",
         f"Speed-up per request, ours over `runUnsafeSimulation` (per round: its seconds / ours): "
         f"**{fmt(e['speedup_over_oracle_unsafe'], 1, '×')}**, target ≥ {e['target']:.0f}×: "
@@ -539,11 +558,21 @@ def _evaluator(r: dict[str, Any]) -> list[str]:
 def _make_test(r: dict[str, Any]) -> list[str]:
     t = r["make_test"]
     status = "passed" if t["exit_code"] == 0 else f"**failed with exit code {t['exit_code']}**"
+    share = ""
+    pytest_wall = t["make_phases"].get("pytest")
+    if pytest_wall:
+        tf = t["commands"]["all terraform commands"]["wall_seconds"]
+        tests = sum(g["call_seconds"] for g in t["tests"].values())
+        share = (
+            f"At least one terraform command was running during {tf:.0f} s of pytest's {pytest_wall:.0f} s "
+            f"({_pct(tf / pytest_wall)}): the suite is bound by terraform, while the evaluator and oracle tests "
+            f"take {tests:.0f} worker-seconds in all. "
+        )
     lines = [
         "## 4. `make test` by phase",
         "",
         f"One run (not five: it takes minutes, and the point is where its time goes), set-up already done: "
-        f"{t['wall_seconds'] / 60:.1f} min wall, {status}. Make's phases are timed from its `==>` lines; inside "
+        f"{t['wall_seconds'] / 60:.1f} min wall, {status}. {share}Make's phases are timed from its `==>` lines; inside "
         "pytest, the harness's opt-in timing log (`MFA_REQUIRED_TIMINGS`, `src/mfa_required/timings.py`) gives "
         "each terraform command and LocalStack start, and pytest's `--durations=0` each test's setup and call. "
         f"pytest runs on {t['pytest_workers']} xdist workers, so terraform commands overlap: *worker-seconds* "
