@@ -30,13 +30,11 @@ from mfa_required.matrix import (
     ALLOW_ALL,
     CAROLS,
     MODES,
-    OTHER_NAME,
     OWN,
     ROWS,
     Row,
     account_and_partition,
     cell_requests,
-    resource_arn,
 )
 from mfa_required.oracle import DEFAULT_PRINCIPAL, ORACLE_DIR
 from mfa_required.personas import PERSONAS, User
@@ -109,18 +107,7 @@ def _random_user(rng: random.Random) -> User:
 
 def _resource(row: Row, user: User, other: User, account: str, partition: str) -> str:
     """Row.resource with a random other user in place of carol."""
-    owner = other if row.target == CAROLS else user
-    device = f"{user.name}-phone" if row.target == OTHER_NAME else owner.name
-    values = {
-        "Partition": partition,
-        "Account": account,
-        "UserNameWithPath": owner.name_with_path,
-        "MfaTokenIdWithPath": device,
-        "BucketName": "example-bucket",
-        "ObjectName": "report.csv",
-        "RoleNameWithPath": "admin",
-    }
-    return resource_arn(row.action, values)
+    return row.resource(user, account, partition, other=other)
 
 
 def corpus() -> Corpus:

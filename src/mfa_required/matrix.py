@@ -100,8 +100,8 @@ class Row:
     def key(self) -> str:
         return self.action if self.target == NONE else f"{self.action} {self.target}"
 
-    def resource(self, user: User, account: str, partition: str) -> str:
-        owner = CAROL if self.target == CAROLS else user
+    def resource(self, user: User, account: str, partition: str, other: User = CAROL) -> str:
+        owner = other if self.target == CAROLS else user
         device = f"{user.name}-phone" if self.target == OTHER_NAME else owner.name
         values = {
             "Partition": partition,
