@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mfa_required.terraform import format_module_args, plan_exit_code, root_from_text, terraform
+from mfa_required.terraform import format_module_args
 
 DATA = Path(__file__).parent / "data"
-ACCOUNT = "123456789012"
 
 
 @dataclass
@@ -114,14 +113,3 @@ class IamWorld:
 
     def groups(self) -> set[str]:
         return {g["GroupName"] for g in self.iam.list_groups()["Groups"]}
-
-
-__all__ = [
-    "PlanSummary",
-    "IamWorld",
-    "module_blocks",
-    "expected_policy",
-    "plan_exit_code",
-    "root_from_text",
-    "terraform",
-]
