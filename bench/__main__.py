@@ -26,9 +26,9 @@ import boto3
 
 from bench import evaluator, make_test, overhead, report, scaling
 from bench.tf import ApiLog, load_average, localstack_pid
-from mfa_required.localstack import ENDPOINT_ENV, localstack_endpoint
-from mfa_required.paths import BUILD_DIR, REPO_ROOT
-from mfa_required.terraform import environment
+from harness.localstack import ENDPOINT_ENV, localstack_endpoint
+from harness.paths import BUILD_DIR, REPO_ROOT
+from harness.terraform import environment
 
 PHASES = ("overhead", "scaling", "evaluator", "make-test")
 LARGE = 1000

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.stats import summary
+from harness.oracle import DEFAULT_PRINCIPAL
+from harness.paths import ORACLE_DIR
 from mfa_required.evaluator import PolicySet, Request
 from mfa_required.matrix import (
     ALLOW_ALL,
@@ -36,7 +38,6 @@ from mfa_required.matrix import (
     account_and_partition,
     cell_requests,
 )
-from mfa_required.oracle import DEFAULT_PRINCIPAL, ORACLE_DIR
 from mfa_required.personas import PERSONAS, User
 
 POLICIES_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "policies"

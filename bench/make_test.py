@@ -1,7 +1,7 @@
 """Phase 4: one full `make test` (set-up already done), split by phase.
 
 * make's own phases from its `==> ...` lines, time-stamped as they arrive: set-up (the install steps, which only
-  check their stamps once `make setup` has run), lint (each step of scripts/lint.sh), pytest;
+  check their stamps once `make setup` has run), lint (each step of tools/lint.sh), pytest;
 * inside pytest, the opt-in timing log (src/mfa_required/timings.py, MFA_REQUIRED_TIMINGS): one line per
   terraform command the harness runs and one per LocalStack start;
 * per-test times from pytest's `--durations=0` (setup, call and teardown separately), passed in PYTEST_ADDOPTS.
@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mfa_required.paths import REPO_ROOT
-from mfa_required.timings import TIMINGS_ENV
+from harness.paths import REPO_ROOT
+from harness.timings import TIMINGS_ENV
 
 MARKER = re.compile(r"^==> (.+?)\s*$")
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)s (setup|call|teardown)\s+(\S+)")

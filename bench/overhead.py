@@ -22,8 +22,9 @@ from typing import Any
 
 from bench.stats import summary
 from bench.tf import ApiLog, Root, Timing, fresh_dir, provider_block
-from mfa_required.paths import EXAMPLES_DIR, REPO_ROOT
-from mfa_required.terraform import root_from_example, root_from_text
+from harness.iam import exists
+from harness.paths import EXAMPLES_DIR, REPO_ROOT
+from harness.terraform import root_from_example, root_from_text
 
 GROUP = "developers"
 ACCOUNT_ID = "000000000000"  # LocalStack's default account
@@ -86,9 +87,7 @@ def planned_policy(root: Root) -> dict[str, Any]:
 
 
 def ensure_group(iam: Any) -> None:
-    try:
-        iam.get_group(GroupName=GROUP)
-    except iam.exceptions.NoSuchEntityException:
+    if not exists(iam.get_group, GroupName=GROUP):
         iam.create_group(GroupName=GROUP)
 
 

@@ -29,8 +29,8 @@ from typing import Any
 
 from bench.stats import summary
 from bench.tf import ApiLog, Root, Timing, fresh_dir, provider_block
-from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import root_from_text
+from harness.paths import REPO_ROOT
+from harness.terraform import root_from_text
 
 MODES = ("users", "group")
 PHASES = ("plan", "apply", "noop_plan", "destroy")

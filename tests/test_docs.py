@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mfa_required import tfdocs
+from tools import tfdocs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ README_IDS = [
 @pytest.mark.parametrize(("module_dir", "readme"), tfdocs.readmes(ROOT), ids=README_IDS)
 def test_readme_tables_are_up_to_date(module_dir: Path, readme: Path) -> None:
     diff = tfdocs.check(module_dir, readme)
-    assert not diff, f"{readme} is out of date: run `python -m mfa_required.tfdocs`\n{diff}"
+    assert not diff, f"{readme} is out of date: run `python -m tools.tfdocs`\n{diff}"
 
 
 # ---------------------------------------------------------------------------

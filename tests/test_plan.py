@@ -7,8 +7,9 @@ import os
 from collections import Counter
 
 import pytest
-from conftest import EXAMPLES, PLAN_CASES, example_policy
-from fixtures import DATA, PlanSummary, expected_policy
+
+from harness.paths import DATA_DIR as DATA
+from harness.plans import EXAMPLES, PLAN_CASES, PlanSummary, example_policy, expected_policy
 
 XDIST_GROUP = "plan"
 # Set to rewrite the expected documents from the current rendering; review the diff before committing.

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import PROVIDERS
-from fixtures import IamWorld, module_blocks
 
-from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import root_from_text, run, terraform
+from harness.iam import IamWorld
+from harness.paths import REPO_ROOT
+from harness.plans import PROVIDERS, module_blocks
+from harness.terraform import root_from_text, run, terraform
 
 XDIST_GROUP = "validation"
 CASES: dict[str, dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "validation_cases.yaml").read_text())

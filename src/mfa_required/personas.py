@@ -1,7 +1,9 @@
 """Who makes a request, as the request context AWS builds for it: the personas of the access matrix.
 
-Facts (from /work/shared/reference.md, which cites the IAM User Guide pages ``reference_policies_condition-keys``
-and ``id_credentials_mfa_configure-api-require``, and the API Gateway page listing when each global key is present):
+Facts, from the IAM User Guide pages ``reference_policies_condition-keys`` (AWS global condition context keys:
+which keys a request carries, and when), ``id_credentials_mfa_configure-api-require`` (MFA-protected API access)
+and ``access_forward_access_sessions`` (forward access sessions), under
+https://docs.aws.amazon.com/IAM/latest/UserGuide/:
 
 * ``aws:MultiFactorAuthPresent`` is absent for requests signed with long-term access keys; it is present for
   temporary credentials (console sign-in, GetSessionToken/AssumeRole sessions): "true" with MFA, else "false".

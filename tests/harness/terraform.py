@@ -12,8 +12,8 @@ from pathlib import Path
 
 import tftest
 
-from mfa_required.paths import BUILD_DIR, REPO_ROOT
-from mfa_required.timings import timed
+from harness.paths import BUILD_DIR, REPO_ROOT
+from harness.timings import timed
 
 MIRROR_ENV = "MFA_REQUIRED_PROVIDER_MIRROR"
 DEFAULT_MIRROR = "/opt/tf-plugins"

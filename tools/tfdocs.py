@@ -6,7 +6,7 @@ writes between ``<!-- BEGIN_TF_DOCS -->`` and ``<!-- END_TF_DOCS -->`` with its 
 READMEs: ``|------|`` rules and ``[x](#input\\_x)`` links. Not supported: a header read from
 main.tf's leading comment, ``terraform-docs-ignore`` comments, versions from .terraform.lock.hcl.
 
-    python -m mfa_required.tfdocs [--check] [MODULE_DIR] [README]
+    python -m tools.tfdocs [--check] [MODULE_DIR] [README]
 
 Without MODULE_DIR: the current directory (the repository root) and every examples/*/README.md
 that has the markers.
@@ -525,7 +525,7 @@ def readmes(root: Path) -> list[tuple[Path, Path]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mfa_required.tfdocs", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.tfdocs", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 with a diff when a README is out of date")
     parser.add_argument(
         "module_dir",
@@ -550,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
             diff = check(module_dir, readme)
             if diff:
                 sys.stdout.write(diff)
-                print(f"{readme} is out of date: run python -m mfa_required.tfdocs {module_dir} {readme}")
+                print(f"{readme} is out of date: run python -m tools.tfdocs {module_dir} {readme}")
                 status = 1
     except (TfDocsError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
