@@ -11,7 +11,7 @@ from localstack_client.session import Session
 
 from harness.iam import IamWorld
 from harness.localstack import localstack_endpoint
-from harness.paths import EXAMPLES_DIR, REPO_ROOT
+from harness.paths import EXAMPLES_DIR
 from harness.plans import EXAMPLES, PLAN_CASES, PROVIDERS, PlanSummary, example_module, example_vars, module_blocks
 from harness.terraform import environment, root_from_example, root_from_text, terraform
 
@@ -66,7 +66,7 @@ def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], w
         | {"inputs": example_vars(name)}
         for name in EXAMPLES
     }
-    root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples, REPO_ROOT))
+    root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples))
     return PlanSummary.from_plan(terraform(root, tf_env).plan(output=True))
 
 

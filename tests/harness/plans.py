@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from harness.paths import DATA_DIR, EXAMPLES_DIR, TESTS_DIR
+from harness.paths import DATA_DIR, EXAMPLES_DIR, REPO_ROOT, TESTS_DIR
 from harness.terraform import format_module_args
 
 EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.iterdir() if (path / "main.tf").exists())
@@ -32,6 +32,17 @@ provider "aws" {
   region                      = "us-gov-west-1"
   skip_requesting_account_id  = true
   skip_credentials_validation = true
+}
+"""
+# A provider that makes no API call while it is configured; with account_id given, a plan makes none either.
+OFFLINE_PROVIDER = """
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "offline"
+  secret_key                  = "offline"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
 }
 """
 
@@ -61,7 +72,7 @@ class PlanSummary:
         return cls(values, counts, outputs)
 
 
-def module_blocks(cases: dict[str, dict[str, Any]], source: Path) -> str:
+def module_blocks(cases: dict[str, dict[str, Any]], source: Path = REPO_ROOT) -> str:
     """One module block per case, each with its rendered policy as an output, so that one plan covers every case."""
     blocks = []
     for name, case in cases.items():

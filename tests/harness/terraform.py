@@ -62,6 +62,15 @@ def environment(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
     }
 
 
+def offline_environment() -> dict[str, str]:
+    """Variables for terraform subprocesses that must not reach any API: the endpoint refuses connections."""
+    return {
+        **environment("http://127.0.0.1:9"),  # the discard port: nothing listens there
+        "AWS_ACCESS_KEY_ID": "offline",
+        "AWS_SECRET_ACCESS_KEY": "offline",
+    }
+
+
 def root_from_example(example: Path, workdir: Path) -> Path:
     """Copy an example into workdir, its `source = "../.."` pointed at this checkout."""
     target = workdir / example.name
