@@ -4,6 +4,7 @@ repository, `mfa-required matrix` and `mfa-required evaluate` run there on a pol
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -30,8 +31,10 @@ def run(*args: str | Path, cwd: Path, stdin: str | None = None) -> subprocess.Co
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv (no access to the checkout) with the wheel and its declared dependencies installed."""
     work = tmp_path_factory.mktemp("wheel")
-    dist = work / "dist"
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", dist, REPO_ROOT, cwd=work)
+    source, dist = work / "source", work / "dist"  # built from a copy: setuptools writes build/ beside the sources
+    shutil.copytree(REPO_ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copy(REPO_ROOT / "pyproject.toml", source)
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", dist, source, cwd=work)
     (wheel,) = dist.glob("mfa_required_tools-*.whl")
     packaged = {Path(name).name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("mfa_required/")}
     assert packaged == PRODUCT_FILES
