@@ -1,4 +1,4 @@
-"""`make bench`: python -m bench [--only PHASE,...] [--render] [--runs N] [--large-runs N] [--sizes 10,100,1000].
+"""`make bench`: python -m bench [--only PHASE,...] [--render] [--runs N] [--large-runs N] [--sizes 10,100,500].
 
 Each phase is a module bench/PHASE.py with `run(bench: Bench) -> dict` (bench/context.py) and
 `render(result: dict) -> str` (markdown tables). bench/results.json keeps one entry per phase, with its own date,
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--large-runs", type=int, default=1, help="runs for sizes of 1,000 users and more (default 1)")
-    parser.add_argument("--sizes", default="10,100,1000", help="user counts of the scaling phase")
+    parser.add_argument("--sizes", default="10,100,500", help="user counts of the scaling phase (default 10,100,500)")
     parser.add_argument("--only", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     parser.add_argument("--out", type=Path, default=OUT, help="where results.* go (default bench/)")
     parser.add_argument("--render", action="store_true", help="only re-render results.md and figures")

@@ -1,4 +1,4 @@
-"""Phase 3: our evaluator (in-process, policies compiled once) versus iam-simulate (one node process), same requests.
+"""Evaluator: ours (in-process, policies compiled once) versus iam-simulate (one node process), same requests.
 
 The corpus: every access-matrix cell (matrix.cell_requests) of default.json and each example-*.json, plus
 GENERATED requests over default.json with a seeded random persona, user (name, IAM path, unique ID), action,

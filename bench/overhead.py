@@ -1,4 +1,4 @@
-"""Phase 1: what the module costs over writing the same resources by hand.
+"""Module overhead: what the module costs over writing the same resources by hand.
 
 Three roots, measured in turn within each run (module, baseline, module+account_id, module, baseline, ...):
 
