@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import tftest
-from fixtures import IamWorld
 
-from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import as_tf_vars, plan_exit_code, root_from_text, terraform
+from harness.iam import IamWorld
+from harness.paths import REPO_ROOT
+from harness.terraform import as_tf_vars, plan_exit_code, root_from_text, terraform
 
 XDIST_GROUP = "lifecycle"
 ROOT = f"""

