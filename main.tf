@@ -75,9 +75,9 @@ locals {
   exempt_actions = sort(distinct(concat(
     local.exempt_own_resource_actions,
     [for action in local.account_actions : action if action != "iam:GetAccountPasswordPolicy" || var.allow_password_change_without_mfa],
-    # The console's sign-in check, evaluated before authentication: it grants nothing, and denying it could
-    # keep a user without MFA from signing in to enrol (AWS Sign-In guide, console-access-control).
-    ["signin:Authenticate"],
+    # Console sign-in (AWS Sign-In guide, console-access-control): a deny here could keep a user without MFA
+    # from signing in to enrol. The OAuth actions on anything but the console are denied by DenyCliSignInIfNoMFA.
+    local.sign_in_actions,
     var.additional_actions_without_mfa,
   )))
 
@@ -94,10 +94,15 @@ locals {
     var.exempt_aws_service_calls ? { BoolIfExists = { "aws:ViaAWSService" = "false" } } : {},
   )
 
-  # A leaked access key must neither take over the console nor mint a credential that survives its rotation.
-  access_key_guarded_actions = sort(concat(
-    ["iam:DeactivateMFADevice", "iam:EnableMFADevice"], local.login_profile_actions, local.credential_issuing_actions,
-  ))
+  sign_in_actions       = ["signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  console_sign_in_arn   = "arn:${data.aws_partition.current.partition}:signin:::console/*"
+  cli_sign_in_actions   = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  mfa_false_or_absent   = { BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" } }
+  long_term_key_request = { Null = { "aws:MultiFactorAuthPresent" = "true" } }
+
+  # A leaked access key must not take over the console. EnableMFADevice stays open to console sessions
+  # without MFA (enrolment), so this one is scoped to requests without the MFA key.
+  access_key_guarded_actions = sort(concat(["iam:DeactivateMFADevice", "iam:EnableMFADevice"], local.login_profile_actions))
 
   policy_json = templatefile("${path.module}/policy.json.tpl", {
     account_actions             = local.account_actions
@@ -110,6 +115,11 @@ locals {
     no_mfa_condition            = local.no_mfa_condition
     guard                       = var.guard_credentials_from_access_keys
     access_key_guarded_actions  = local.access_key_guarded_actions
+    credential_issuing_actions  = local.credential_issuing_actions
+    cli_sign_in_actions         = local.cli_sign_in_actions
+    console_sign_in_arn         = local.console_sign_in_arn
+    mfa_false_or_absent         = local.mfa_false_or_absent
+    long_term_key_request       = local.long_term_key_request
   })
   # IAM counts a managed policy's size without whitespace; jsonencode's output has none outside strings.
   policy_size             = length(local.policy_json)

@@ -34,6 +34,15 @@ ${jsonencode({
         NotResource = concat(own_user_arns, own_mfa_device_arns)
         Condition   = no_mfa_condition
       },
+      {
+        # aws login and other OAuth clients turn a console session into CLI credentials; console sign-in
+        # itself (console/*) is left alone so that users without MFA can sign in to enrol.
+        Sid         = "DenyCliSignInIfNoMFA"
+        Effect      = "Deny"
+        Action      = cli_sign_in_actions
+        NotResource = [console_sign_in_arn]
+        Condition   = mfa_false_or_absent
+      },
     ],
     [for statement in [
       {
@@ -41,7 +50,16 @@ ${jsonencode({
         Effect    = "Deny"
         Action    = access_key_guarded_actions
         Resource  = own_user_arns
-        Condition = { Null = { "aws:MultiFactorAuthPresent" = "true" } }
+        Condition = long_term_key_request
+      },
+      {
+        # Also for calls a service makes for the user (CloudFormation creating an AWS::IAM::AccessKey), which
+        # carry MFA "false" whoever started them.
+        Sid       = "DenyCredentialCreationWithoutMFA"
+        Effect    = "Deny"
+        Action    = credential_issuing_actions
+        Resource  = own_user_arns
+        Condition = mfa_false_or_absent
       },
       {
         # A federated session can be exchanged for a console sign-in URL: a console without MFA.
@@ -49,7 +67,7 @@ ${jsonencode({
         Effect    = "Deny"
         Action    = "sts:GetFederationToken"
         Resource  = "*"
-        Condition = { Null = { "aws:MultiFactorAuthPresent" = "true" } }
+        Condition = long_term_key_request
       },
     ] : statement if guard],
   )

@@ -11,7 +11,7 @@ variable "account_id" {
 
 variable "additional_actions_without_mfa" {
   type        = list(string)
-  description = "Extra actions (\"service:Action\") exempted from the no-MFA deny. They are not granted: grant them in another policy. Wildcards * and ? are allowed except for iam: (literal Get... or List... names only) and sts: (only sts:GetCallerIdentity and sts:GetAccessKeyInfo)."
+  description = "Extra actions (\"service:Action\") exempted from the no-MFA deny. They are not granted: grant them in another policy. Wildcards * and ? are allowed except for iam: (literal Get... or List... names only) and sts: (only sts:GetCallerIdentity and sts:GetAccessKeyInfo); services that act for the caller or start other sessions (cloudformation, servicecatalog, ssm, lambda, ...) are refused."
   default     = []
   nullable    = false
 
@@ -22,10 +22,14 @@ variable "additional_actions_without_mfa" {
   validation {
     condition = alltrue([
       for action in var.additional_actions_without_mfa : (
-        can(regex("^iam:(Get|List)[A-Za-z0-9]+$", action)) || contains(["sts:GetAccessKeyInfo", "sts:GetCallerIdentity"], action) || !can(regex("^(iam|sts):", action))
+        can(regex("^iam:(?i)(get|list)[a-z0-9]+$", action)) || contains(["sts:getaccesskeyinfo", "sts:getcalleridentity"], lower(action)) || !can(regex("^(iam|sts):", action))
       )
     ])
     error_message = "additional_actions_without_mfa may exempt iam actions only by literal read-only names (Get... or List..., no * or ?) and sts: actions only as \"sts:GetCallerIdentity\" or \"sts:GetAccessKeyInfo\": a pattern such as \"iam:*MFA*\", \"iam:Create*\" or \"sts:*\" would let a session without MFA remove MFA, create credentials or assume roles."
+  }
+  validation {
+    condition     = !anytrue([for action in var.additional_actions_without_mfa : contains(["cloudformation", "codebuild", "ec2-instance-connect", "lambda", "servicecatalog", "signin", "ssm", "ssm-guiconnect", "states"], split(":", action)[0])])
+    error_message = "additional_actions_without_mfa must not exempt cloudformation, servicecatalog, ssm, ssm-guiconnect, ec2-instance-connect, lambda, codebuild, states or signin actions: they act for the caller (calls AWS makes on its behalf are not denied) or hand out a shell or a role session that this policy never sees."
   }
 }
 

@@ -45,7 +45,9 @@ FEDERATION = "sts:GetFederationToken own"
 GUARDED = LOGIN_PROFILE | {"iam:DeactivateMFADevice own", "iam:EnableMFADevice own"} | CREDENTIAL_ISSUING | {FEDERATION}
 # Identity policies alone never allow these (a trust or key policy must): with MFA they stay implicitly denied.
 NEEDS_RESOURCE = set(NEEDS_RESOURCE_POLICY)
-SIGN_IN_CHECK = "signin:Authenticate"
+# Console sign-in is never denied (a user without MFA must sign in to enrol); aws login needs MFA, always.
+SIGN_IN_CONSOLE = {"signin:Authenticate", "signin:AuthorizeOAuth2Access console", "signin:CreateOAuth2Token console"}
+CLI_SIGN_IN = {"signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"}
 CAROL_USER_ROWS = {r.key for r in ROWS if r.target == "carol" and "VirtualMFADevice" not in r.action}
 ALL_ROWS = [r.key for r in ROWS]
 
@@ -80,7 +82,7 @@ class Expect:
     def exempt(self) -> set[str]:
         """Rows allowed without MFA (to a persona the access-key guard does not stop)."""
         rows = {f"{a} own" for a in EXEMPT_USER_ACTIONS} | {*EXEMPT_ACCOUNT_ACTIONS, "sts:GetSessionToken"}
-        rows.add(SIGN_IN_CHECK)
+        rows |= SIGN_IN_CONSOLE
         rows |= self.devices() | set(self.extra_exempt)
         rows |= {"iam:ListUsers"} if self.list_users == "exempt" else set()
         rows |= MFA_REMOVAL if self.mfa_removal == "exempt" else set()
@@ -88,7 +90,7 @@ class Expect:
 
     def granted(self) -> set[str]:
         """Rows the policy alone allows with MFA, other users' devices aside (test_policy_alone_..._device)."""
-        rows = self.exempt() - set(self.extra_exempt) - {SIGN_IN_CHECK} | MFA_REMOVAL | LOGIN_PROFILE
+        rows = self.exempt() - set(self.extra_exempt) - SIGN_IN_CONSOLE | MFA_REMOVAL | LOGIN_PROFILE
         rows |= {f"{a} own" for a in NEEDS_MFA_OWN}
         rows |= {"iam:DeleteVirtualMFADevice own-other-name"} if self.device_names == "any" else set()
         return rows | {f"{a} own" for kind in self.self_service for a in SELF_SERVICE_CREDENTIALS[kind]}
@@ -167,7 +169,7 @@ def test_access_keys_unaffected_by_default(matrices: dict[str, Matrix], policy: 
     e = EXPECT[policy]
 
     def decide(persona: str, row: str) -> str:
-        if e.credential_guard and row in GUARDED:
+        if e.credential_guard and row in GUARDED or row in CLI_SIGN_IN:
             return DENIED
         return unless_resource_policy(row) if e.access_keys == "unaffected" or row in e.exempt() else DENIED
 
@@ -186,7 +188,9 @@ def test_access_key_cannot_change_mfa_login_profile_credentials_or_federate(
     if e.credential_guard:
         check(matrices[policy], expected, ALONE)
         for persona, user, row in expected:
-            sid = "DenyFederationWithAccessKey" if row == FEDERATION else "DenyCredentialChangesWithAccessKey"
+            sid = {FEDERATION: "DenyFederationWithAccessKey"}.get(row, "DenyCredentialChangesWithAccessKey")
+            if row in CREDENTIAL_ISSUING:
+                sid = "DenyCredentialCreationWithoutMFA"
             assert sid in matrices[policy][persona, user, row, ALONE].sids
     check(matrices[policy], cells(["sts-mfa"], GUARDED, ALLOWED), BESIDE)
 
@@ -260,7 +264,13 @@ def test_service_calls_not_denied(matrices: dict[str, Matrix], policy: str) -> N
     exactly like a console session without MFA)."""
     e, m = EXPECT[policy], matrices[policy]
     if e.service_calls == "exempt":
-        check(m, cells(["service"], ALL_ROWS, lambda p, r: unless_resource_policy(r)), BESIDE)
+
+        def decide(persona: str, row: str) -> str:
+            if row in CLI_SIGN_IN or e.credential_guard and row in CREDENTIAL_ISSUING:
+                return DENIED  # aws login and minting credentials need MFA, even through a service
+            return unless_resource_policy(row)
+
+        check(m, cells(["service"], ALL_ROWS, decide), BESIDE)
     else:
         for mode in (ALONE, BESIDE):
             check(
@@ -278,7 +288,7 @@ def test_self_service_allowed_by_policy_alone(matrices: dict[str, Matrix], polic
     def without_mfa(persona: str, row: str) -> str:
         return DENIED if persona == "access-key" and e.credential_guard and row in GUARDED else ALLOWED
 
-    exempt_granted = e.exempt() - set(e.extra_exempt) - {SIGN_IN_CHECK}
+    exempt_granted = e.exempt() - set(e.extra_exempt) - SIGN_IN_CONSOLE
     check(matrices[policy], cells(e.no_mfa_personas(), exempt_granted, without_mfa), ALONE)
 
 
@@ -334,7 +344,7 @@ def test_federated_session_is_treated_like_an_access_key(matrices: dict[str, Mat
     e, m = EXPECT[policy], matrices[policy]
 
     def decide(persona: str, row: str) -> str:
-        if row == FEDERATION and e.credential_guard:
+        if row == FEDERATION and e.credential_guard or row in CLI_SIGN_IN:
             return DENIED
         if e.access_keys == "enforced" and row not in e.exempt():
             return DENIED

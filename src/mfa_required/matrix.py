@@ -93,10 +93,12 @@ class Row:
     action: str
     target: str  # a key of TARGETS
     kind: str | None = None  # which of the action's resource types, by a part of its ARN (default: the first)
+    label: str | None = None  # tells apart rows of one action and target on different resource types
 
     @property
     def key(self) -> str:
-        return self.action if self.target == NONE else f"{self.action} {self.target}"
+        key = self.action if self.target == NONE else f"{self.action} {self.target}"
+        return f"{key} {self.label}" if self.label else key
 
     def resource(self, user: User, account: str, partition: str, other: User = CAROL) -> str:
         owner = other if self.target == CAROLS else user
@@ -161,6 +163,8 @@ ROWS = (
     *_rows("Removing MFA, changing the login profile", OTHER_NAME, "iam:DeleteVirtualMFADevice"),
     *_rows("Removing MFA, changing the login profile", OWN, *NEEDS_MFA_OWN),
     Row(SIGN_IN, "signin:Authenticate", NONE),
+    Row(SIGN_IN, "signin:AuthorizeOAuth2Access", NONE, kind=":console/", label="console"),
+    Row(SIGN_IN, "signin:CreateOAuth2Token", NONE, kind=":console/", label="console"),
     Row(SIGN_IN, "signin:AuthorizeOAuth2Access", NONE, kind="oauth2/public-client/localhost"),
     Row(SIGN_IN, "signin:CreateOAuth2Token", NONE, kind="oauth2/public-client/localhost"),
     *_rows(SIGN_IN, OWN, "sts:GetFederationToken"),

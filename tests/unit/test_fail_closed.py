@@ -182,4 +182,4 @@ def test_exemptions_the_validation_admits_are_read_only() -> None:
     levels = {a: IAM_DATA.actions.get_action_details(*a.split(":"))["accessLevel"] for a in admitted}
     assert len(admitted) > 50 and {a: lv for a, lv in levels.items() if lv not in ("Read", "List")} == {}
     source = (Path(__file__).parents[2] / "variables.tf").read_text()
-    assert '"^iam:(Get|List)[A-Za-z0-9]+$"' in source and '["sts:GetAccessKeyInfo", "sts:GetCallerIdentity"]' in source
+    assert '"^iam:(?i)(get|list)[a-z0-9]+$"' in source and '["sts:getaccesskeyinfo", "sts:getcalleridentity"]' in source
