@@ -18,8 +18,8 @@ run "default_policy" {
   assert {
     condition = [for statement in jsondecode(output.policy_json).Statement : statement.Sid] == [
       "AllowViewAccountInfo", "AllowManageOwnUser", "AllowManageOwnVirtualMFADevice",
-      "DenyAllExceptListedIfNoMFA", "DenyOthersCredentialsIfNoMFA", "DenyCredentialChangesWithAccessKey",
-      "DenyFederationWithAccessKey",
+      "DenyAllExceptListedIfNoMFA", "DenyOthersCredentialsIfNoMFA", "DenyCliSignInIfNoMFA",
+      "DenyCredentialChangesWithAccessKey", "DenyCredentialCreationWithoutMFA", "DenyFederationWithAccessKey",
     ]
     error_message = "The default policy has an unexpected list of statements."
   }
@@ -76,8 +76,8 @@ run "guard_disabled" {
   }
 
   assert {
-    condition     = length(jsondecode(output.policy_json).Statement) == 5
-    error_message = "Without the guard the policy has no access-key statement."
+    condition     = length(jsondecode(output.policy_json).Statement) == 6
+    error_message = "Without the guard the policy has none of the three guard statements."
   }
 }
 

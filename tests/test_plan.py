@@ -10,9 +10,8 @@ from collections import Counter
 import pytest
 
 from harness.paths import DATA_DIR as DATA
-from harness.plans import EXAMPLES, PLAN_CASES, PlanSummary, example_policy, expected_policy
-
 from harness.paths import REPO_ROOT
+from harness.plans import EXAMPLES, PLAN_CASES, PlanSummary, example_policy, expected_policy
 
 XDIST_GROUP = "plan"
 # Set to rewrite the expected documents from the current rendering; review the diff before committing.
@@ -42,7 +41,8 @@ def test_partitions_reach_every_arn(plan_all: PlanSummary) -> None:
     for case, partition in [("default", "aws"), ("partition_china", "aws-cn"), ("partition_govcloud", "aws-us-gov")]:
         rendered = plan_all.outputs[case]
         arns = [arn for arn in json.dumps(json.loads(rendered)).split('"') if arn.startswith("arn:")]
-        assert arns and all(arn.startswith(f"arn:{partition}:iam::123456789012:") for arn in arns), case
+        prefixes = (f"arn:{partition}:iam::123456789012:", f"arn:{partition}:signin:::console/")
+        assert arns and all(arn.startswith(prefixes) for arn in arns), case
 
 
 def test_attachment_values(plan_all: PlanSummary) -> None:

@@ -24,6 +24,8 @@ ALL_PERSONAS = tuple(p.key for p in PERSONAS)
 NO_MFA = ("console", "sts", "service")
 NOT_DENIED = ("access-key", "console-mfa", "sts-mfa")  # the MFA statements never apply to them
 ROLE = ("role",)  # MFA "false" and no aws:username: denied, and no own-user exemption matches it
+CONSOLE_SIGN_IN = ("signin:Authenticate", "signin:AuthorizeOAuth2Access console", "signin:CreateOAuth2Token console")
+CLI_SIGN_IN = ("signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token")
 USER_PERSONAS = tuple(p for p in ALL_PERSONAS if p not in ("federated", "role"))  # they carry aws:username
 PATH_USER_ROWS = tuple(
     f"iam:{a} own"
@@ -155,8 +157,9 @@ FIXES = [
         "Allowed",
     ),
     Fix(
-        "signin:Authenticate, the console's pre-authentication check, is exempt: signing in to enrol is never denied",
-        ("signin:Authenticate",),
+        "console sign-in (signin:Authenticate, the OAuth actions on the console's resource) is exempt: signing in to "
+        "enrol is never denied",
+        CONSOLE_SIGN_IN,
         NO_MFA + ROLE,
         BOTH_USERS,
         ("beside-allow-all",),
@@ -164,13 +167,32 @@ FIXES = [
         "Allowed",
     ),
     Fix(
-        "signin:Authenticate: exempt, not granted (see above)",
-        ("signin:Authenticate",),
+        "console sign-in: exempt, not granted (see above)",
+        CONSOLE_SIGN_IN,
         NO_MFA + ROLE,
         BOTH_USERS,
         ("alone",),
         "ExplicitlyDenied",
         "ImplicitlyDenied",
+    ),
+    Fix(
+        "aws login (the OAuth actions on the CLI's clients) needs MFA whatever the request carries: a key or a "
+        "federated session, without the MFA key, is denied",
+        CLI_SIGN_IN,
+        ("access-key", "federated"),
+        BOTH_USERS,
+        ("beside-allow-all",),
+        "Allowed",
+        "ExplicitlyDenied",
+    ),
+    Fix(
+        "aws login without MFA: see above (the seed never granted it)",
+        CLI_SIGN_IN,
+        ("access-key", "federated"),
+        BOTH_USERS,
+        ("alone",),
+        "ImplicitlyDenied",
+        "ExplicitlyDenied",
     ),
 ]
 
