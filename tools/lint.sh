@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Static checks: terraform fmt and validate, checkov, ruff, mypy, README tables and behaviour section.
+# Static checks: terraform fmt and validate, checkov, parliament, ruff, mypy, README tables and behaviour section.
 #
-#   tools/lint.sh [STEP...]    STEP: fmt validate checkov ruff mypy docs (default: all, in that order)
+#   tools/lint.sh [STEP...]    STEP: fmt validate checkov parliament ruff mypy docs (default: all, in that order)
 #
 # Expects .venv and .venv-checkov (`make setup` creates them). With the provider mirror
 # MFA_REQUIRED_PROVIDER_MIRROR (default /opt/tf-plugins) present, terraform init works offline.
@@ -84,16 +84,21 @@ step_mypy() {
   "$VENV/bin/mypy" "${python_dirs[@]}"
 }
 
+step_parliament() {
+  # Every rendered policy the plan tier checks; expected findings and why: .parliament.yaml.
+  "$VENV/bin/python" tools/parliament_check.py .parliament.yaml tests/data/policies/*.json
+}
+
 step_docs() {
   "$VENV/bin/python" -m tools.tfdocs --check
   "$VENV/bin/python" -m tools.behaviour --check
 }
 
 steps=("$@")
-if [[ ${#steps[@]} -eq 0 ]]; then steps=(fmt validate checkov ruff mypy docs); fi
+if [[ ${#steps[@]} -eq 0 ]]; then steps=(fmt validate checkov parliament ruff mypy docs); fi
 for step in "${steps[@]}"; do
   if ! declare -F "step_$step" >/dev/null; then
-    echo "unknown step: $step (fmt validate checkov ruff mypy docs)" >&2
+    echo "unknown step: $step (fmt validate checkov parliament ruff mypy docs)" >&2
     exit 2
   fi
   echo "==> $step"

@@ -37,7 +37,10 @@ def _evaluate_line(line: str) -> dict[str, Any]:
         {"policy_index": m.policy_index, "statement_index": m.statement_index, "sid": m.sid, "effect": m.effect}
         for m in result.matched
     ]
-    return {"decision": result.decision, "matched": matched}
+    answer: dict[str, Any] = {"decision": result.decision, "matched": matched}
+    if result.note:
+        answer["note"] = result.note
+    return answer
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
