@@ -4,6 +4,7 @@ decided by the independent oracle (tests/oracle/README.md) in one batch: our eva
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.oracle import Oracle
@@ -25,7 +26,7 @@ EXCLUDED: dict[str, str] = {}
 MAX_DEVIATING_CELLS = 900
 
 
-def known_deviation(documents: list[dict[str, Any]], request: Request) -> bool:
+def known_deviation(documents: Sequence[Mapping[str, Any]], request: Request) -> bool:
     if "aws:username" in request.context:
         return False
     action = request.action.lower()

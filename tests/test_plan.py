@@ -10,9 +10,8 @@ from collections import Counter
 import pytest
 
 from harness.paths import DATA_DIR as DATA
-from harness.plans import EXAMPLES, PLAN_CASES, PlanSummary, example_policy, expected_policy
-
 from harness.paths import REPO_ROOT
+from harness.plans import EXAMPLES, PLAN_CASES, PlanSummary, example_policy, expected_policy
 
 XDIST_GROUP = "plan"
 # Set to rewrite the expected documents from the current rendering; review the diff before committing.

@@ -2,9 +2,9 @@
 
 Facts, from the IAM User Guide pages ``reference_policies_condition-keys`` (AWS global condition context keys:
 which keys a request carries, and when), ``id_credentials_mfa_configure-api-require`` (MFA-protected API access),
-``access_forward_access_sessions`` (forward access sessions) and ``id_credentials_temp_control-access_getfederationtoken``,
-under https://docs.aws.amazon.com/IAM/latest/UserGuide/, and the STS API reference (``API_GetSessionToken``,
-``API_GetFederationToken``):
+``access_forward_access_sessions`` (forward access sessions) and
+``id_credentials_temp_control-access_getfederationtoken``, under https://docs.aws.amazon.com/IAM/latest/UserGuide/,
+and the STS API reference (``API_GetSessionToken``, ``API_GetFederationToken``):
 
 * ``aws:MultiFactorAuthPresent`` is absent for requests signed with long-term access keys; it is present for
   temporary credentials (console sign-in, GetSessionToken/AssumeRole sessions): "true" with MFA, else "false".
