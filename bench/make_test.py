@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -71,6 +72,7 @@ def make_test(checkout: Path, workdir: Path, name: str, log: Callable[[str], Non
     marks: list[tuple[float, str]] = [(0.0, "start")]
     durations: list[tuple[float, str, str]] = []
     tail: list[str] = []
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     start_wall, start = time.time(), time.perf_counter()
     with open(output, "w") as transcript:
         process = subprocess.Popen(
@@ -89,6 +91,10 @@ def make_test(checkout: Path, workdir: Path, name: str, log: Callable[[str], Non
                 tail.append(line.rstrip())  # failures and the summary, for the report of a failed run
         exit_code = process.wait()
     wall = time.perf_counter() - start
+    # CPU time of make and everything it waited for (pytest, its workers, terraform, LocalStack): unlike the wall
+    # time, it does not depend on what else the machine runs; on N idle CPUs the wall time is at least cpu / N.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     marks.append((wall, "end"))
 
     # make's phases: set-up until lint starts, lint steps, pytest.
@@ -141,6 +147,7 @@ def make_test(checkout: Path, workdir: Path, name: str, log: Callable[[str], Non
         "exit_code": exit_code,
         "started": start_wall,
         "wall_seconds": wall,
+        "cpu_seconds": cpu,
         "make_phases": make_phases,
         "make_steps": steps,
         "commands": commands,
@@ -153,11 +160,8 @@ def make_test(checkout: Path, workdir: Path, name: str, log: Callable[[str], Non
 
 
 TITLE = "`make test` by phase"
-RUNS = {
-    "fresh_clone": "fresh clone",
-    "setup_done": "same clone, set-up done",
-    "checkout": "the checkout, set-up done",  # results from before the fresh-clone runs
-}
+RUNS = {"fresh_clone": "fresh clone", "setup_done": "same clone, set-up done"}
+TITLES = RUNS | {"checkout": "the checkout, set-up done"}  # results from before the fresh-clone runs
 
 
 def run(bench: Bench) -> dict[str, Any]:
@@ -180,18 +184,19 @@ def _minutes(value: float | None) -> str:
 
 
 def render(result: dict[str, Any]) -> str:
-    runs = {title: result[name] for name, title in RUNS.items() if name in result}
+    runs = {title: result[name] for name, title in TITLES.items() if name in result}
     where = "cloned to a temporary directory" if "fresh_clone" in result else "run in the checkout"
     parts = [
         f"Commit `{result['commit'][:12]}`, {where}; pytest on {next(iter(runs.values()))['pytest_workers']} "
         "xdist workers.",
         table(
-            ["Run", "Exit code", "Wall", "set-up", "lint", "pytest"],
+            ["Run", "Exit code", "Wall", "CPU (user + system, all processes)", "set-up", "lint", "pytest"],
             [
                 [
                     title,
                     str(t["exit_code"]),
                     _minutes(t["wall_seconds"]),
+                    _minutes(t.get("cpu_seconds")),
                     *(_minutes(t["make_phases"][k]) for k in ("set-up (make's install steps)", "lint", "pytest")),
                 ]
                 for title, t in runs.items()

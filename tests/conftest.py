@@ -15,6 +15,9 @@ from harness.paths import EXAMPLES_DIR
 from harness.plans import EXAMPLES, PLAN_CASES, PROVIDERS, PlanSummary, example_module, example_vars, module_blocks
 from harness.terraform import environment, root_from_example, root_from_text, terraform
 
+# xdist groups (a module's XDIST_GROUP) and the check that they hold.
+pytest_plugins = ("harness.groups",)
+
 LOCALSTACK_LOGS: list[Path] = []
 
 
@@ -72,41 +75,3 @@ def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], w
 
 def pytest_report_header() -> str:
     return f"mfa_required examples: {', '.join(EXAMPLES)}"
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests sharing a session fixture that runs terraform stay on one xdist worker (--dist loadgroup)."""
-    for item in items:
-        group = getattr(getattr(item, "module", None), "XDIST_GROUP", None)
-        if group and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-UNGROUPED = pytest.StashKey[str]()
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """On an xdist worker with --dist loadgroup, note the grouped tests whose node id lacks its `@group` suffix.
-
-    xdist's controller groups tests by that suffix, which xdist appends to node ids on the worker. With pytest 9.2
-    and pytest-xdist 3.8 it never reaches the node id (pytest-dev/pytest-xdist#1386): every group is split across
-    workers and each worker runs every shared terraform fixture, slower and silently. Such tests fail instead.
-    """
-    if not getattr(session.config.option, "loadgroup", False):  # xdist sets it on workers for --dist loadgroup
-        return
-    for item in session.items:
-        marks = item.iter_markers("xdist_group")
-        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in marks})
-        if groups and not item.nodeid.endswith("@" + "_".join(groups)):
-            item.stash[UNGROUPED] = "_".join(groups)
-
-
-@pytest.hookimpl(tryfirst=True)  # before any fixture is set up
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if UNGROUPED in item.stash:
-        pytest.fail(
-            f"--dist loadgroup does not hold: this test's node id lacks @{item.stash[UNGROUPED]}, so xdist may run "
-            "its group on several workers (pytest-dev/pytest-xdist#1386; see requirements/harness.txt)",
-            pytrace=False,
-        )

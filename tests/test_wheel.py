@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-import venv
 import zipfile
 from pathlib import Path
 
@@ -29,18 +28,19 @@ def run(*args: str | Path, cwd: Path, stdin: str | None = None) -> subprocess.Co
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv (no access to the checkout) with the wheel and its declared dependencies installed."""
+    """A fresh venv (no access to the checkout) with the wheel and its declared dependencies installed by uv."""
+    uv = Path(sys.executable).parent / "uv"  # the harness's installer (requirements/uv.txt)
     work = tmp_path_factory.mktemp("wheel")
     source, dist = work / "source", work / "dist"  # built from a copy: setuptools writes build/ beside the sources
     shutil.copytree(REPO_ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copy(REPO_ROOT / "pyproject.toml", source)
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", dist, source, cwd=work)
+    run(uv, "build", "--quiet", "--wheel", "--out-dir", dist, source, cwd=work)
     (wheel,) = dist.glob("mfa_required_tools-*.whl")
     packaged = {Path(name).name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("mfa_required/")}
     assert packaged == PRODUCT_FILES
     env_dir = work / "venv"
-    venv.create(env_dir, with_pip=True)
-    run(env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", wheel, cwd=work)
+    run(uv, "venv", "--quiet", "--python", sys.executable, env_dir, cwd=work)
+    run(uv, "pip", "install", "--quiet", "--python", env_dir / "bin" / "python", wheel, cwd=work)
     return env_dir
 
 
