@@ -16,6 +16,13 @@ from mfa_required.paths import EXAMPLES_DIR, REPO_ROOT
 from mfa_required.terraform import environment, root_from_example, root_from_text, terraform
 
 EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.iterdir() if (path / "main.tf").exists())
+# Which tier applies each example (tests/test_examples.py checks that every example is in exactly one, and fits it).
+# A single-account example is a root with one default provider: the plan tier instantiates it as a module block
+# (plan_all) and the apply tier applies it as it is. A multi-account example configures one provider per member
+# account that assumes a role there; as a module block it would be a module with provider configurations of its
+# own, which is not how it is used: tests/test_multi_account.py applies it across several LocalStack accounts.
+SINGLE_ACCOUNT_EXAMPLES = ("basic", "complete", "programmatic-mfa", "seed-compatible")
+MULTI_ACCOUNT_EXAMPLES = ("multi-account",)
 PLAN_CASES: dict[str, dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "plan_cases.yaml").read_text())
 PROVIDERS = """
 provider "aws" {
@@ -81,13 +88,13 @@ def world(iam: Any) -> IamWorld:
 
 @pytest.fixture(scope="session")
 def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld) -> PlanSummary:
-    """One plan for every input combination of plan_cases.yaml and every example (each a module block):
+    """One plan for every input combination of plan_cases.yaml and every single-account example (each a module block):
     terraform pays provider start-up once instead of once per case."""
     workdir = tmp_path_factory.mktemp("plan-all")
     examples = {
         f"example_{name.replace('-', '_')}": {"source": root_from_example(EXAMPLES_DIR / name, workdir / "examples")}
         | {"inputs": example_vars(name)}
-        for name in EXAMPLES
+        for name in SINGLE_ACCOUNT_EXAMPLES
     }
     root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples, REPO_ROOT))
     return PlanSummary.from_plan(terraform(root, tf_env).plan(output=True))
@@ -103,7 +110,10 @@ def example_vars(name: str) -> dict[str, Any]:
 
 
 def pytest_report_header() -> str:
-    return f"mfa_required examples: {', '.join(EXAMPLES)}"
+    return (
+        f"mfa_required examples: single-account {', '.join(SINGLE_ACCOUNT_EXAMPLES)}; "
+        f"multi-account {', '.join(MULTI_ACCOUNT_EXAMPLES)}"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

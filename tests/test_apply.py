@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, example_vars
+from conftest import SINGLE_ACCOUNT_EXAMPLES, example_vars
 from fixtures import IamWorld
 
 from mfa_required.paths import EXAMPLES_DIR
@@ -25,7 +25,9 @@ ATTACHMENTS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("example", [pytest.param(e, marks=pytest.mark.xdist_group(f"apply-{e}")) for e in EXAMPLES])
+@pytest.mark.parametrize(
+    "example", [pytest.param(e, marks=pytest.mark.xdist_group(f"apply-{e}")) for e in SINGLE_ACCOUNT_EXAMPLES]
+)
 def test_example_lifecycle(example: str, tmp_path: Any, tf_env: dict[str, str], world: IamWorld) -> None:
     expected = ATTACHMENTS[example]
     policies_before, groups_before = world.local_policies(), world.groups()

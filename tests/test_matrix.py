@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pytest
-from conftest import EXAMPLES, example_policy
+from conftest import SINGLE_ACCOUNT_EXAMPLES, example_policy
 from fixtures import PlanSummary
 
 from mfa_required.matrix import (
@@ -100,7 +100,9 @@ POLICIES = list(EXPECT)
 
 @pytest.fixture(scope="module")
 def matrices(plan_all: PlanSummary) -> dict[str, Matrix]:
-    documents = {"default": str(plan_all.outputs["default"])} | {e: example_policy(plan_all, e) for e in EXAMPLES}
+    documents = {"default": str(plan_all.outputs["default"])} | {
+        e: example_policy(plan_all, e) for e in SINGLE_ACCOUNT_EXAMPLES
+    }
     return {name: compute(json.loads(text)) for name, text in documents.items()}
 
 
@@ -123,7 +125,7 @@ def cells(personas: Iterable[str], rows: Iterable[str], decide: object) -> dict[
 
 
 def test_every_example_has_expectations() -> None:
-    assert sorted(POLICIES) == sorted(["default", *EXAMPLES])
+    assert sorted(POLICIES) == sorted(["default", *SINGLE_ACCOUNT_EXAMPLES])
 
 
 @pytest.mark.parametrize("policy", POLICIES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import EXAMPLES, example_policy
+from conftest import SINGLE_ACCOUNT_EXAMPLES, example_policy
 from fixtures import DATA, PlanSummary
 
 from mfa_required.evaluator import cached_policy_set
@@ -27,7 +27,7 @@ def test_evaluator_agrees_with_oracle_on_every_matrix_cell(plan_all: PlanSummary
     policies: dict[str, dict[str, Any]] = {
         "default": json.loads(str(plan_all.outputs["default"])),
         "seed": json.loads((DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", "000000000000")),
-    } | {f"example {e}": json.loads(example_policy(plan_all, e)) for e in EXAMPLES}
+    } | {f"example {e}": json.loads(example_policy(plan_all, e)) for e in SINGLE_ACCOUNT_EXAMPLES}
     questions, excluded = [], []
     for name, policy in policies.items():
         matrix = compute(policy)

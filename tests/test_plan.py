@@ -7,7 +7,7 @@ import os
 from collections import Counter
 
 import pytest
-from conftest import EXAMPLES, PLAN_CASES, example_policy
+from conftest import PLAN_CASES, SINGLE_ACCOUNT_EXAMPLES, example_policy
 from fixtures import DATA, PlanSummary, expected_policy
 
 XDIST_GROUP = "plan"
@@ -52,7 +52,7 @@ def test_attachment_values(plan_all: PlanSummary) -> None:
     assert policy["name_prefix"] == "require-mfa-" and policy["path"] == "/"
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", SINGLE_ACCOUNT_EXAMPLES)
 def test_example_renders_expected_policy(plan_all: PlanSummary, example: str) -> None:
     check_policy(example_policy(plan_all, example), f"example-{example}")
 
@@ -72,7 +72,7 @@ EXAMPLE_RESOURCES = {
 }
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", SINGLE_ACCOUNT_EXAMPLES)
 def test_example_resource_counts(plan_all: PlanSummary, example: str) -> None:
     prefix = f"module.example_{example.replace('-', '_')}."
     counts = Counter(address.split(".")[-2].split("[")[0] for address in plan_all.values if address.startswith(prefix))
