@@ -2,7 +2,7 @@
 
 Writes DIR/results.json, DIR/results.md and DIR/scaling.png (DIR: bench/); `--render` only re-renders results.md
 and scaling.png from an existing DIR/results.json. One LocalStack serves the terraform
-phases (overhead, scaling); it is stopped before the evaluator and `make test` phases, which need none of it.
+phases (overhead, scaling, accounts); it is stopped before the evaluator and `make test` phases, which need none of it.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from typing import Any
 
 import boto3
 
-from bench import evaluator, make_test, overhead, report, scaling
+from bench import accounts, evaluator, make_test, overhead, report, scaling
 from bench.tf import ApiLog, load_average, localstack_pid
 from mfa_required.localstack import ENDPOINT_ENV, localstack_endpoint
 from mfa_required.paths import BUILD_DIR, REPO_ROOT
 from mfa_required.terraform import environment
 
-PHASES = ("overhead", "scaling", "evaluator", "make-test")
+PHASES = ("overhead", "scaling", "accounts", "evaluator", "make-test")
 LARGE = 1000
 
 
@@ -80,7 +80,10 @@ def the_command(argv: list[str]) -> str:
 def write_reports(results: dict[str, Any], out: Path) -> None:
     if "scaling" in results:
         report.plot(results["scaling"], out / "scaling.png")
-    (out / "results.md").write_text(report.markdown(results))
+    text = report.markdown(results)
+    if "accounts" in results:
+        text += "\n" + accounts.render(results["accounts"])
+    (out / "results.md").write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         (workdir / "results.partial.json").write_text(json.dumps(results, indent=2))
         log(f"    {name}: {results['phase_seconds'][name]:.0f} s")
 
-    if "overhead" in only or "scaling" in only:
+    if {"overhead", "scaling", "accounts"} & set(only):
         start = time.perf_counter()
         with localstack_endpoint(workdir / "localstack") as endpoint:
             results["localstack"] = {
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 phase("overhead", lambda: overhead.run(workdir / "overhead", env, api, iam, args.runs, log))
             if "scaling" in only:
                 phase("scaling", lambda: scaling.run(workdir / "scaling", env, api, iam, sizes, runs_for, log))
+            if "accounts" in only:
+                phase("accounts", lambda: accounts.run(workdir / "accounts", endpoint, env, api, args.runs, log))
     if "evaluator" in only:
         phase("evaluator", lambda: evaluator.run(log))
     if "make-test" in only:
