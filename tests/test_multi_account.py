@@ -5,8 +5,9 @@ returns credentials of the role's account without checking that the role exists
 (https://docs.localstack.cloud/references/multi-account-setups, .../references/credentials;
 test_localstack_serves_each_account_apart checks both). The example's providers therefore assume
 OrganizationAccountAccessRole in each member account as they would in AWS; their STS calls reach LocalStack
-through AWS_ENDPOINT_URL, which the harness sets for every service. The member accounts' users and groups are
-created first with their own credentials, as they exist before the rollout in an organisation.
+through AWS_ENDPOINT_URL, which the harness sets for every service. The accounts, users and groups are those of
+the terraform.tfvars the example's README shows; the users and groups are created first in each member account with
+its own credentials, as they exist before a rollout.
 
 One root, one recorded scenario: apply to the three accounts, read each back through the IAM API, plan again,
 change one input of one account, destroy. Each test reads its step.
@@ -15,11 +16,13 @@ change one input of one account, destroy. Each test reads its step.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import hcl2
 import pytest
 import tftest
 from conftest import MULTI_ACCOUNT_EXAMPLES
@@ -30,25 +33,42 @@ from mfa_required.terraform import as_tf_vars, plan_exit_code, root_from_example
 
 XDIST_GROUP = "multi-account"
 (EXAMPLE,) = MULTI_ACCOUNT_EXAMPLES
-MANAGEMENT = "100000000000"
-ACCOUNT_IDS = {"development": "100000000001", "staging": "100000000002", "production": "100000000003"}
-# What exists in each member account before the rollout, and what the example attaches there.
-USERS = {"development": ["dev-ana"], "staging": ["dev-ana", "ops-sam"], "production": []}
-GROUPS = {"development": ["developers"], "staging": [], "production": ["developers", "operators"]}
-MEMBERS = {"developers": ["dev-ana"], "operators": ["ops-sam"]}
-ENFORCED = {"development": False, "staging": False, "production": True}
 MODULE_ACCOUNT = "123456789012"  # the account id of the expected documents in tests/data/policies
+MANAGEMENT = "100000000000"
+
+
+def unquote(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of string literals."""
+    if isinstance(value, str):
+        return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    if isinstance(value, list):
+        return [unquote(item) for item in value]
+    if isinstance(value, dict):
+        return {key: unquote(item) for key, item in value.items()}
+    return value
+
+
+def readme_accounts() -> dict[str, dict[str, Any]]:
+    """The `accounts` of the example README's terraform.tfvars: the scenario applies what the README shows."""
+    text = (EXAMPLES_DIR / EXAMPLE / "README.md").read_text(encoding="utf-8")
+    (tfvars,) = [block for block in re.findall(r"(?ms)^```hcl\n(.*?)^```$", text) if block.startswith("accounts =")]
+    return dict(unquote(hcl2.loads(tfvars)["accounts"]))
+
+
+README_ACCOUNTS = readme_accounts()
+# The README's account ids mapped to accounts of their own in LocalStack, apart from what other tests use.
+ACCOUNT_IDS = {name: f"1000000000{index:02d}" for index, name in enumerate(README_ACCOUNTS, start=1)}
+USERS = {name: sorted(account.get("users", [])) for name, account in README_ACCOUNTS.items()}
+GROUPS = {name: sorted(account.get("groups", [])) for name, account in README_ACCOUNTS.items()}
+ENFORCED = {name: account.get("enforce_for_programmatic_access", False) for name, account in README_ACCOUNTS.items()}
+REMOVED = list(README_ACCOUNTS)[-1]
+CHANGED = next(name for name, enforced in ENFORCED.items() if not enforced and USERS[name])
 
 
 def accounts(enforced: dict[str, bool]) -> dict[str, Any]:
     return {
-        name: {
-            "account_id": account_id,
-            "users": USERS[name],
-            "groups": GROUPS[name],
-            "enforce_for_programmatic_access": enforced[name],
-        }
-        for name, account_id in ACCOUNT_IDS.items()
+        name: account | {"account_id": ACCOUNT_IDS[name], "enforce_for_programmatic_access": enforced[name]}
+        for name, account in README_ACCOUNTS.items()
     }
 
 
@@ -72,12 +92,10 @@ class Account:
         )
 
     def create_users_and_groups(self, users: list[str], groups: list[str]) -> None:
-        for user in {*users, *(user for group in groups for user in MEMBERS[group])}:
+        for user in users:
             self.iam.create_user(UserName=user)
         for group in groups:
             self.iam.create_group(GroupName=group)
-            for user in MEMBERS[group]:
-                self.iam.add_user_to_group(GroupName=group, UserName=user)
 
     def delete_users_and_groups(self) -> None:
         for group in self.iam.list_groups()["Groups"]:
@@ -150,6 +168,26 @@ class Rollout:
             "accounts": self.read_back(),
         }
 
+    def remove_account(self, name: str) -> None:
+        """The example README's removal: destroy the account's resources while its provider block is there, then
+        delete its entry, its provider and module blocks and its line in local.deployments."""
+        values = self.applied_vars or {}
+        self.tf.execute_command(
+            "apply",
+            "-destroy",
+            "-auto-approve",
+            "-input=false",
+            f"-target=module.{name}",
+            *tftest.parse_args(tf_vars=as_tf_vars(values)),
+        )
+        main_tf = Path(self.tf.tfdir) / "main.tf"
+        text = main_tf.read_text()
+        start = text.index(f'provider "aws" {{\n  alias               = "{name}"')
+        end = text.find('provider "aws" {', start + 1)
+        text = text[:start] + (text[end:] if end != -1 else "")
+        main_tf.write_text(re.sub(rf"(?m)^    {name} += module\.{name}\n", "", text))
+        self.applied_vars = {"accounts": {key: value for key, value in values["accounts"].items() if key != name}}
+
     def destroy(self) -> None:
         if self.applied_vars is not None:
             self.tf.destroy(tf_vars=as_tf_vars(self.applied_vars))
@@ -176,7 +214,8 @@ def rollout(
     tf_env: dict[str, str],
     localstack_accounts: tuple[Account, dict[str, Account]],
 ) -> Iterator[Rollout]:
-    """Apply to three accounts, plan again, change staging's input, destroy; always cleaned up."""
+    """Apply to the accounts, plan again, change one account's input, try two bad inputs, remove an account,
+    destroy; always cleaned up."""
     management, members = localstack_accounts
     env = tf_env | {"AWS_ACCESS_KEY_ID": MANAGEMENT}  # the management account's credentials run terraform
     root = root_from_example(EXAMPLES_DIR / EXAMPLE, tmp_path_factory.mktemp("multi-account"))
@@ -185,12 +224,20 @@ def rollout(
         rollout.steps["before"] = {"accounts": rollout.read_back()}
         rollout.apply("applied", accounts=accounts(ENFORCED))
         rollout.steps["planned again"] = {"exit_code": plan_exit_code(rollout.tf, **(rollout.applied_vars or {}))}
-        rollout.apply("staging changed", accounts=accounts(ENFORCED | {"staging": True}))
+        rollout.apply("one account changed", accounts=accounts(ENFORCED | {CHANGED: True}))
         sandbox = {"sandbox": {"account_id": "100000000004"}}
-        duplicate = {"sandbox": {"account_id": ACCOUNT_IDS["staging"]}}
+        duplicate = {"sandbox": {"account_id": ACCOUNT_IDS[CHANGED]}}
         for step, inputs in {"account without blocks": sandbox, "account twice": duplicate}.items():
             done = run(rollout.tf, "plan", *tftest.parse_args(tf_vars={"accounts": accounts(ENFORCED) | inputs}))
             rollout.steps[step] = {"exit_code": done.returncode, "error": " ".join(done.stderr.split())}
+        rollout.remove_account(REMOVED)
+        plan = rollout.tf.plan(output=True, tf_vars=as_tf_vars(rollout.applied_vars or {}))
+        rollout.steps["account removed"] = {
+            "changes": {address: c["change"]["actions"] for address, c in plan.resource_changes.items()},
+            "output_changes": {name: c["actions"] for name, c in plan.get("output_changes", {}).items()},
+            "accounts": rollout.read_back(),
+            "planned_accounts": set(plan["planned_values"]["outputs"]["policy_arns"]["value"]),
+        }
         rollout.destroy()
         rollout.steps["destroyed"] = {"accounts": rollout.read_back()}
         yield rollout
@@ -204,7 +251,8 @@ def test_localstack_serves_each_account_apart(localstack: str) -> None:
         "sts", endpoint_url=localstack, region_name="us-east-1", aws_access_key_id=MANAGEMENT, aws_secret_access_key="x"
     )
     assert sts.get_caller_identity()["Account"] == MANAGEMENT
-    role = f"arn:aws:iam::{ACCOUNT_IDS['staging']}:role/NoSuchRoleAnywhere"
+    member = ACCOUNT_IDS[CHANGED]
+    role = f"arn:aws:iam::{member}:role/NoSuchRoleAnywhere"
     credentials = sts.assume_role(RoleArn=role, RoleSessionName="multi-account-test")["Credentials"]
     assumed = boto3.client(
         "sts",
@@ -214,15 +262,15 @@ def test_localstack_serves_each_account_apart(localstack: str) -> None:
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
     )
-    assert assumed.get_caller_identity()["Account"] == ACCOUNT_IDS["staging"]
+    assert assumed.get_caller_identity()["Account"] == member
     marker = "multi-account-probe"
-    Account(localstack, ACCOUNT_IDS["staging"]).iam.create_user(UserName=marker)
+    Account(localstack, member).iam.create_user(UserName=marker)
     try:
-        for name, account_id in ACCOUNT_IDS.items():
+        for account_id in [MANAGEMENT, *ACCOUNT_IDS.values()]:
             users = {user["UserName"] for user in Account(localstack, account_id).iam.list_users()["Users"]}
-            assert (marker in users) == (name == "staging"), name
+            assert (marker in users) == (account_id == member), account_id
     finally:
-        Account(localstack, ACCOUNT_IDS["staging"]).iam.delete_user(UserName=marker)
+        Account(localstack, member).iam.delete_user(UserName=marker)
 
 
 @pytest.mark.parametrize("name", ACCOUNT_IDS)
@@ -247,7 +295,7 @@ def test_each_account_attaches_its_users_and_groups(rollout: Rollout, name: str)
 
 def test_nothing_is_created_in_the_management_account(rollout: Rollout) -> None:
     before = rollout.steps["before"]["accounts"]["management"]
-    for step in ("applied", "staging changed", "destroyed"):
+    for step in ("applied", "one account changed", "account removed", "destroyed"):
         assert rollout.steps[step]["accounts"]["management"] == before, step
     assert before == {"policies": {}, "attached": {}, "users": [], "groups": []}
 
@@ -257,20 +305,38 @@ def test_second_plan_is_empty(rollout: Rollout) -> None:
 
 
 def test_changing_one_account_changes_only_that_account(rollout: Rollout) -> None:
-    changed = rollout.steps["staging changed"]
+    changed = rollout.steps["one account changed"]
     changes = {address for address, actions in changed["actions"].items() if actions != ["no-op"]}
-    # The default description names the enforced behaviour, so the policy is replaced (created first) and
-    # staging's attachments move to it.
-    assert changes == {"module.staging.aws_iam_policy.this"} | {
-        f'module.staging.aws_iam_user_policy_attachment.this["{user}"]' for user in USERS["staging"]
-    }
+    # The default description names the enforced behaviour, so the policy is replaced (created first) and the
+    # account's attachments move to it.
+    assert changes == {f"module.{CHANGED}.aws_iam_policy.this"} | {
+        f'module.{CHANGED}.aws_iam_user_policy_attachment.this["{user}"]' for user in USERS[CHANGED]
+    } | {f'module.{CHANGED}.aws_iam_group_policy_attachment.this["{group}"]' for group in GROUPS[CHANGED]}
     before, after = rollout.steps["applied"]["accounts"], changed["accounts"]
-    (staging,) = after["staging"]["policies"].values()
-    assert staging["document"] == expected_document("staging", enforced=True)
-    assert staging["users"] == USERS["staging"]
-    assert after["staging"]["policies"].keys() != before["staging"]["policies"].keys()
-    for name in ("development", "production"):
+    (policy,) = after[CHANGED]["policies"].values()
+    assert policy["document"] == expected_document(CHANGED, enforced=True)
+    assert (policy["users"], policy["groups"]) == (USERS[CHANGED], GROUPS[CHANGED])
+    assert after[CHANGED]["policies"].keys() != before[CHANGED]["policies"].keys()
+    for name in set(ACCOUNT_IDS) - {CHANGED}:
         assert after[name] == before[name], f"{name} changed"
+
+
+def test_removing_an_account_as_the_readme_says(rollout: Rollout) -> None:
+    removed = rollout.steps["account removed"]
+    changes = {address: actions for address, actions in removed["changes"].items() if actions != ["no-op"]}
+    assert changes == {}, "after the README's edits, the plan must change no resource"
+    # The targeted destroy leaves the outputs as they were: the next apply drops the account from them.
+    assert {name for name, actions in removed["output_changes"].items() if actions != ["no-op"]} <= {
+        "attached_groups",
+        "attached_users",
+        "policy_arns",
+        "policy_json",
+    }
+    assert removed["accounts"][REMOVED] == rollout.steps["before"]["accounts"][REMOVED]
+    changed = rollout.steps["one account changed"]["accounts"]
+    for name in set(ACCOUNT_IDS) - {REMOVED}:
+        assert removed["accounts"][name] == changed[name], name
+    assert removed["planned_accounts"] == set(ACCOUNT_IDS) - {REMOVED}
 
 
 def test_an_account_without_its_blocks_fails_the_plan(rollout: Rollout) -> None:
