@@ -170,6 +170,16 @@ def render(results: dict[str, Any]) -> str:
         f"and one module block per account, one user attached in each), applied from a management account's "
         f"credentials against LocalStack's accounts. Median of {runs} runs (min–max); order: {results['order']}.",
         "",
+    ]
+    if "measured_in" in results:  # a run of this phase alone, merged into a results.json written by another run
+        m = results["measured_in"]
+        lines += [
+            f"Measured in a run of this phase alone: `{m['command']}`, {m['date']}, commit `{m['git']['head'][:12]}`, "
+            f"load average (1/5/15 min) at its start {' / '.join(map(str, m['load_average']['start']))} and at its "
+            f"end {' / '.join(map(str, m['load_average']['after accounts']))}.",
+            "",
+        ]
+    lines += [
         "| Accounts | Resources | " + " | ".join(PHASE_TITLES[p] for p in phases) + " | State file |",
         "| ---: | ---: | " + " | ".join("---:" for _ in phases) + " | ---: |",
     ]
