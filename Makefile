@@ -13,6 +13,8 @@ VENV := .venv
 LOCALSTACK_VENV := .venv-localstack
 CHECKOV_VENV := .venv-checkov
 ORACLE_MODULES := tests/oracle/node_modules
+# The harness package (tests/harness, imported as `harness`) for the tools and the bench; pytest has its own setting.
+WITH_HARNESS := PYTHONPATH=tests
 
 .PHONY: help setup test demo lint docs bench clean
 
@@ -56,18 +58,18 @@ test: setup lint
 	@$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 demo: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(ORACLE_MODULES)/.installed
-	@$(VENV)/bin/python -m mfa_required.demo
+	@$(WITH_HARNESS) $(VENV)/bin/python -m tools.demo
 
 lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	@echo "==> lint"
-	@bash scripts/lint.sh
+	@bash tools/lint.sh
 
 docs: $(VENV)/.installed
-	@$(VENV)/bin/python -m mfa_required.tfdocs
-	@$(VENV)/bin/mfa-required readme
+	@$(VENV)/bin/python -m tools.tfdocs
+	@$(VENV)/bin/python -m tools.behaviour
 
 bench: setup
-	@$(VENV)/bin/python -m bench
+	@$(WITH_HARNESS) $(VENV)/bin/python -m bench
 
 clean:
 	rm -rf $(VENV) $(LOCALSTACK_VENV) $(CHECKOV_VENV) $(ORACLE_MODULES) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -20,10 +20,12 @@ from typing import Any
 
 import boto3
 
+from bench.context import Bench
+from bench.report import table
 from bench.stats import Summary, fmt, summary
 from bench.tf import ApiLog, Root, Timing, fresh_dir
-from mfa_required.paths import EXAMPLES_DIR, REPO_ROOT
-from mfa_required.terraform import MODULE_SOURCE, root_from_example
+from harness.paths import EXAMPLES_DIR, REPO_ROOT
+from harness.terraform import MODULE_SOURCE, root_from_example
 
 EXAMPLE = EXAMPLES_DIR / "multi-account"
 TEMPLATE_ACCOUNT = "development"
@@ -85,7 +87,12 @@ def ensure_users(endpoint: str, count: int) -> None:
             iam.create_user(UserName=USER)
 
 
-def run(
+def run(bench: Bench) -> dict[str, Any]:
+    with bench.localstack() as localstack:
+        return measure(bench.workdir, localstack.endpoint, localstack.env, localstack.api, bench.runs, bench.log)
+
+
+def measure(
     workdir: Path,
     endpoint: str,
     env: dict[str, str],
@@ -158,53 +165,44 @@ def _seconds(s: Summary) -> str:
     return fmt(s, 1, " s")
 
 
+TITLE = "Organisation rollout: member accounts in one root"
+
+
 def render(results: dict[str, Any]) -> str:
-    """The phase's section of bench/results.md."""
-    sizes, phases = results["sizes"], results["phases"]
-    by_size = results["by_size"]
-    runs = by_size[str(sizes[0])]["runs"]
-    lines = [
-        "## Organisation rollout: member accounts in one root",
-        "",
-        f"`examples/multi-account` with {', '.join(map(str, sizes))} member accounts (one provider assuming a role "
-        f"and one module block per account, one user attached in each), applied from a management account's "
-        f"credentials against LocalStack's accounts. Median of {runs} runs (min–max); order: {results['order']}.",
-        "",
-    ]
-    if "measured_in" in results:  # a run of this phase alone, merged into a results.json written by another run
-        m = results["measured_in"]
-        lines += [
-            f"Measured in a run of this phase alone: `{m['command']}`, {m['date']}, commit `{m['git']['head'][:12]}`, "
-            f"load average (1/5/15 min) at its start {' / '.join(map(str, m['load_average']['start']))} and at its "
-            f"end {' / '.join(map(str, m['load_average']['after accounts']))}.",
-            "",
-        ]
-    lines += [
-        "| Accounts | Resources | " + " | ".join(PHASE_TITLES[p] for p in phases) + " | State file |",
-        "| ---: | ---: | " + " | ".join("---:" for _ in phases) + " | ---: |",
-    ]
-    for n in sizes:
-        r = by_size[str(n)]
-        lines.append(
-            f"| {n} | {r['resources']} | "
-            + " | ".join(_seconds(r["seconds"][p]) for p in phases)
-            + f" | {r['state_bytes']['median'] / 1024:.0f} KiB |"
-        )
+    """Tables: time per command and state size by number of accounts, the cost of each added account, API calls."""
+    sizes, phases, by_size = results["sizes"], results["phases"], results["by_size"]
     per = results["seconds_per_added_account"]
-    lines += [
-        f"| each added account, {sizes[0]}→{sizes[-1]} | 2 | "
-        + " | ".join(f"+{per[p]:.2f} s" for p in phases)
-        + f" | +{results['state_bytes_per_added_account'] / 1024:.1f} KiB |",
-        "",
-        "No-change plan exit codes (0: no change): "
-        + "; ".join(f"{n}: {by_size[str(n)]['noop_plan_exit_codes']}" for n in sizes)
-        + ". API calls of the first run's no-change plan: "
-        + "; ".join(
-            f"{n} account(s) {sum(by_size[str(n)]['api_calls'].get('noop_plan', {}).values())} "
-            f"(sts.AssumeRole {by_size[str(n)]['api_calls'].get('noop_plan', {}).get('sts.AssumeRole', 0)})"
+    times = table(
+        ["Accounts", "Resources", *(PHASE_TITLES[p] for p in phases), "State file", "No-change plan exit codes"],
+        [
+            [
+                str(n),
+                str(by_size[str(n)]["resources"]),
+                *(_seconds(by_size[str(n)]["seconds"][p]) for p in phases),
+                f"{by_size[str(n)]['state_bytes']['median'] / 1024:.0f} KiB",
+                ", ".join(map(str, by_size[str(n)]["noop_plan_exit_codes"])),
+            ]
             for n in sizes
-        )
-        + ".",
-        "",
-    ]
-    return "\n".join(lines)
+        ]
+        + [
+            [
+                f"each added account, {sizes[0]}→{sizes[-1]}",
+                "+2",
+                *(f"+{per[p]:.2f} s" for p in phases),
+                f"+{results['state_bytes_per_added_account'] / 1024:.1f} KiB",
+                "",
+            ]
+        ],
+    )
+    calls = table(
+        ["Accounts", *(f"API calls: {PHASE_TITLES[p]}" for p in phases), "sts.AssumeRole in the no-change plan"],
+        [
+            [
+                str(n),
+                *(str(sum(by_size[str(n)]["api_calls"].get(p, {}).values())) for p in phases),
+                str(by_size[str(n)]["api_calls"].get("noop_plan", {}).get("sts.AssumeRole", 0)),
+            ]
+            for n in sizes
+        ],
+    )
+    return f"Order: {results['order']}.\n\n{times}\n\nAPI calls of the first run:\n\n{calls}\n"

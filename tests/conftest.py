@@ -7,43 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from fixtures import IamWorld, PlanSummary, module_blocks
 from localstack_client.session import Session
 
-from mfa_required.localstack import localstack_endpoint
-from mfa_required.paths import EXAMPLES_DIR, REPO_ROOT
-from mfa_required.terraform import environment, root_from_example, root_from_text, terraform
-
-EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.iterdir() if (path / "main.tf").exists())
-# Which tier applies each example (tests/test_examples.py checks that every example is in exactly one, and fits it).
-# A single-account example is a root with one default provider: the plan tier instantiates it as a module block
-# (plan_all) and the apply tier applies it as it is. A multi-account example configures one provider per member
-# account that assumes a role there; as a module block it would be a module with provider configurations of its
-# own, which is not how it is used: tests/test_multi_account.py applies it across several LocalStack accounts.
-SINGLE_ACCOUNT_EXAMPLES = ("basic", "complete", "programmatic-mfa", "seed-compatible")
-MULTI_ACCOUNT_EXAMPLES = ("multi-account",)
-PLAN_CASES: dict[str, dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "plan_cases.yaml").read_text())
-PROVIDERS = """
-provider "aws" {
-  region = "us-east-1"
-}
-# LocalStack answers GetCallerIdentity with an arn:aws ARN, from which the provider would take its partition;
-# skipping that request makes the partition follow the region, as it does in those partitions.
-provider "aws" {
-  alias                       = "china"
-  region                      = "cn-north-1"
-  skip_requesting_account_id  = true
-  skip_credentials_validation = true
-}
-provider "aws" {
-  alias                       = "govcloud"
-  region                      = "us-gov-west-1"
-  skip_requesting_account_id  = true
-  skip_credentials_validation = true
-}
-"""
-
+from harness.iam import IamWorld
+from harness.localstack import localstack_endpoint
+from harness.paths import EXAMPLES_DIR
+from harness.plans import (
+    MULTI_ACCOUNT_EXAMPLES,
+    PLAN_CASES,
+    PROVIDERS,
+    SINGLE_ACCOUNT_EXAMPLES,
+    PlanSummary,
+    example_module,
+    example_vars,
+    module_blocks,
+)
+from harness.terraform import environment, root_from_example, root_from_text, terraform
 
 LOCALSTACK_LOGS: list[Path] = []
 
@@ -92,21 +71,12 @@ def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], w
     terraform pays provider start-up once instead of once per case."""
     workdir = tmp_path_factory.mktemp("plan-all")
     examples = {
-        f"example_{name.replace('-', '_')}": {"source": root_from_example(EXAMPLES_DIR / name, workdir / "examples")}
+        example_module(name): {"source": root_from_example(EXAMPLES_DIR / name, workdir / "examples")}
         | {"inputs": example_vars(name)}
         for name in SINGLE_ACCOUNT_EXAMPLES
     }
-    root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples, REPO_ROOT))
+    root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples))
     return PlanSummary.from_plan(terraform(root, tf_env).plan(output=True))
-
-
-def example_policy(plan: PlanSummary, example: str) -> str:
-    return str(plan.outputs[f"example_{example.replace('-', '_')}"])
-
-
-def example_vars(name: str) -> dict[str, Any]:
-    """Inputs that point an example at the pre-existing world instead of its defaults."""
-    return {"basic": {}, "complete": {"users": ["dev-ana"], "groups": ["developers"]}}.get(name, {"users": ["dev-ana"]})
 
 
 def pytest_report_header() -> str:
@@ -123,3 +93,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = getattr(getattr(item, "module", None), "XDIST_GROUP", None)
         if group and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+UNGROUPED = pytest.StashKey[str]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On an xdist worker with --dist loadgroup, note the grouped tests whose node id lacks its `@group` suffix.
+
+    xdist's controller groups tests by that suffix, which xdist appends to node ids on the worker. With pytest 9.2
+    and pytest-xdist 3.8 it never reaches the node id (pytest-dev/pytest-xdist#1386): every group is split across
+    workers and each worker runs every shared terraform fixture, slower and silently. Such tests fail instead.
+    """
+    if not getattr(session.config.option, "loadgroup", False):  # xdist sets it on workers for --dist loadgroup
+        return
+    for item in session.items:
+        marks = item.iter_markers("xdist_group")
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in marks})
+        if groups and not item.nodeid.endswith("@" + "_".join(groups)):
+            item.stash[UNGROUPED] = "_".join(groups)
+
+
+@pytest.hookimpl(tryfirst=True)  # before any fixture is set up
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if UNGROUPED in item.stash:
+        pytest.fail(
+            f"--dist loadgroup does not hold: this test's node id lacks @{item.stash[UNGROUPED]}, so xdist may run "
+            "its group on several workers (pytest-dev/pytest-xdist#1386; see requirements/harness.txt)",
+            pytrace=False,
+        )

@@ -7,9 +7,9 @@ from typing import Any
 
 import hcl2
 import pytest
-from conftest import EXAMPLES, MULTI_ACCOUNT_EXAMPLES, SINGLE_ACCOUNT_EXAMPLES
 
-from mfa_required.paths import EXAMPLES_DIR
+from harness.paths import EXAMPLES_DIR
+from harness.plans import EXAMPLES, MULTI_ACCOUNT_EXAMPLES, SINGLE_ACCOUNT_EXAMPLES
 
 
 def aws_providers(example: str) -> list[dict[str, Any]]:
@@ -24,7 +24,7 @@ def aws_providers(example: str) -> list[dict[str, Any]]:
 def test_every_example_is_in_exactly_one_tier() -> None:
     single, multi = set(SINGLE_ACCOUNT_EXAMPLES), set(MULTI_ACCOUNT_EXAMPLES)
     assert not single & multi, f"in both tiers: {sorted(single & multi)}"
-    assert set(EXAMPLES) - single - multi == set(), "declare the new example's tier in tests/conftest.py"
+    assert set(EXAMPLES) - single - multi == set(), "declare the new example's tier in tests/harness/plans.py"
     assert single | multi <= set(EXAMPLES), (
         f"declared but missing from examples/: {sorted(single | multi - set(EXAMPLES))}"
     )

@@ -25,11 +25,10 @@ import boto3
 import hcl2
 import pytest
 import tftest
-from conftest import MULTI_ACCOUNT_EXAMPLES
-from fixtures import expected_policy
 
-from mfa_required.paths import EXAMPLES_DIR
-from mfa_required.terraform import as_tf_vars, plan_exit_code, root_from_example, run, terraform
+from harness.paths import EXAMPLES_DIR
+from harness.plans import MULTI_ACCOUNT_EXAMPLES, expected_policy
+from harness.terraform import as_tf_vars, plan_exit_code, root_from_example, run, terraform
 
 XDIST_GROUP = "multi-account"
 (EXAMPLE,) = MULTI_ACCOUNT_EXAMPLES
@@ -306,17 +305,13 @@ def test_second_plan_is_empty(rollout: Rollout) -> None:
 
 def test_changing_one_account_changes_only_that_account(rollout: Rollout) -> None:
     changed = rollout.steps["one account changed"]
-    changes = {address for address, actions in changed["actions"].items() if actions != ["no-op"]}
-    # The default description names the enforced behaviour, so the policy is replaced (created first) and the
-    # account's attachments move to it.
-    assert changes == {f"module.{CHANGED}.aws_iam_policy.this"} | {
-        f'module.{CHANGED}.aws_iam_user_policy_attachment.this["{user}"]' for user in USERS[CHANGED]
-    } | {f'module.{CHANGED}.aws_iam_group_policy_attachment.this["{group}"]' for group in GROUPS[CHANGED]}
+    changes = {address: actions for address, actions in changed["actions"].items() if actions != ["no-op"]}
+    assert changes == {f"module.{CHANGED}.aws_iam_policy.this": ["update"]}
     before, after = rollout.steps["applied"]["accounts"], changed["accounts"]
-    (policy,) = after[CHANGED]["policies"].values()
+    (arn, policy), (arn_before, policy_before) = after[CHANGED]["policies"].items(), before[CHANGED]["policies"].items()
+    assert arn == arn_before and policy["version"] != policy_before["version"]
     assert policy["document"] == expected_document(CHANGED, enforced=True)
     assert (policy["users"], policy["groups"]) == (USERS[CHANGED], GROUPS[CHANGED])
-    assert after[CHANGED]["policies"].keys() != before[CHANGED]["policies"].keys()
     for name in set(ACCOUNT_IDS) - {CHANGED}:
         assert after[name] == before[name], f"{name} changed"
 

@@ -8,9 +8,6 @@ from typing import Any
 
 from mfa_required import matrix
 from mfa_required.evaluator import Request, cached_policy_set
-from mfa_required.paths import REPO_ROOT
-
-BEHAVIOUR_POLICY = Path("tests/data/policies/default.json")
 
 
 def _evaluate_line(line: str) -> dict[str, Any]:
@@ -40,7 +37,10 @@ def _evaluate_line(line: str) -> dict[str, Any]:
         {"policy_index": m.policy_index, "statement_index": m.statement_index, "sid": m.sid, "effect": m.effect}
         for m in result.matched
     ]
-    return {"decision": result.decision, "matched": matched}
+    answer: dict[str, Any] = {"decision": result.decision, "matched": matched}
+    if result.note:
+        answer["note"] = result.note
+    return answer
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
@@ -57,28 +57,6 @@ def matrix_command(args: argparse.Namespace) -> int:
     policy = json.loads(Path(args.policy).read_text())
     result = matrix.compute(policy, args.account, args.partition)
     sys.stdout.write(matrix.render_json(result) if args.format == "json" else matrix.render_markdown(result))
-    return 0
-
-
-def readme_command(args: argparse.Namespace) -> int:
-    """Regenerate the behaviour section of a README from the default policy's matrix; --check: report, don't write."""
-    readme = Path(args.readme)
-    policy = json.loads((REPO_ROOT / BEHAVIOUR_POLICY).read_text())
-    section = matrix.readme_section(matrix.compute(policy), BEHAVIOUR_POLICY.as_posix())
-    old = readme.read_text()
-    try:
-        new = matrix.replace_section(old, section)
-    except ValueError as e:
-        print(f"{readme}: {e}", file=sys.stderr)
-        return 2
-    if args.check:
-        if new != old:
-            sys.stdout.write(matrix.diff(old, new, str(readme)))
-            print(f"{readme}: behaviour section is stale; run `mfa-required readme {readme}`", file=sys.stderr)
-            return 1
-        return 0
-    if new != old:
-        readme.write_text(new)
     return 0
 
 
@@ -107,15 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     matrix_parser.add_argument("--partition", help="partition of the requests' ARNs (aws, aws-cn, aws-us-gov)")
     matrix_parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
     matrix_parser.set_defaults(func=matrix_command)
-
-    readme = commands.add_parser(
-        "readme",
-        help=f"regenerate the README section between {matrix.BEGIN} and {matrix.END}",
-        description=f"The section is the access matrix of {BEHAVIOUR_POLICY.as_posix()} (the module's default inputs).",
-    )
-    readme.add_argument("readme", nargs="?", default=str(REPO_ROOT / "README.md"), metavar="README")
-    readme.add_argument("--check", action="store_true", help="exit 1 with a diff if the section is stale")
-    readme.set_defaults(func=readme_command)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

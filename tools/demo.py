@@ -12,9 +12,9 @@ from pathlib import Path
 
 import tftest
 
-from mfa_required.localstack import LocalStackError, localstack_endpoint
-from mfa_required.paths import BUILD_DIR, EXAMPLES_DIR
-from mfa_required.terraform import environment, root_from_example, terraform
+from harness.localstack import LocalStackError, localstack_endpoint
+from harness.paths import BUILD_DIR, EXAMPLES_DIR
+from harness.terraform import environment, root_from_example, terraform
 
 EXAMPLE = "complete"
 
