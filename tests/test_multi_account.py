@@ -308,7 +308,8 @@ def test_changing_one_account_changes_only_that_account(rollout: Rollout) -> Non
     changes = {address: actions for address, actions in changed["actions"].items() if actions != ["no-op"]}
     assert changes == {f"module.{CHANGED}.aws_iam_policy.this": ["update"]}
     before, after = rollout.steps["applied"]["accounts"], changed["accounts"]
-    (arn, policy), (arn_before, policy_before) = after[CHANGED]["policies"].items(), before[CHANGED]["policies"].items()
+    ((arn, policy),) = after[CHANGED]["policies"].items()
+    ((arn_before, policy_before),) = before[CHANGED]["policies"].items()
     assert arn == arn_before and policy["version"] != policy_before["version"]
     assert policy["document"] == expected_document(CHANGED, enforced=True)
     assert (policy["users"], policy["groups"]) == (USERS[CHANGED], GROUPS[CHANGED])
