@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import evaluator, make_test, overhead, report, scaling
+from bench import accounts, evaluator, make_test, overhead, report, scaling
 from bench.context import Bench
 from bench.tf import load_average
 from harness.paths import BUILD_DIR, REPO_ROOT
@@ -32,6 +32,7 @@ from harness.paths import BUILD_DIR, REPO_ROOT
 PHASES: dict[str, ModuleType] = {
     "overhead": overhead,
     "scaling": scaling,
+    "accounts": accounts,
     "evaluator": evaluator,
     "make-test": make_test,
 }

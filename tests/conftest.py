@@ -12,7 +12,16 @@ from localstack_client.session import Session
 from harness.iam import IamWorld
 from harness.localstack import localstack_endpoint
 from harness.paths import EXAMPLES_DIR
-from harness.plans import EXAMPLES, PLAN_CASES, PROVIDERS, PlanSummary, example_module, example_vars, module_blocks
+from harness.plans import (
+    MULTI_ACCOUNT_EXAMPLES,
+    PLAN_CASES,
+    PROVIDERS,
+    SINGLE_ACCOUNT_EXAMPLES,
+    PlanSummary,
+    example_module,
+    example_vars,
+    module_blocks,
+)
 from harness.terraform import environment, root_from_example, root_from_text, terraform
 
 # xdist groups (a module's XDIST_GROUP) and the check that they hold.
@@ -61,17 +70,20 @@ def world(iam: Any) -> IamWorld:
 
 @pytest.fixture(scope="session")
 def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld) -> PlanSummary:
-    """One plan for every input combination of plan_cases.yaml and every example (each a module block):
+    """One plan for every input combination of plan_cases.yaml and every single-account example (each a module block):
     terraform pays provider start-up once instead of once per case."""
     workdir = tmp_path_factory.mktemp("plan-all")
     examples = {
         example_module(name): {"source": root_from_example(EXAMPLES_DIR / name, workdir / "examples")}
         | {"inputs": example_vars(name)}
-        for name in EXAMPLES
+        for name in SINGLE_ACCOUNT_EXAMPLES
     }
     root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples))
     return PlanSummary.from_plan(terraform(root, tf_env).plan(output=True))
 
 
 def pytest_report_header() -> str:
-    return f"mfa_required examples: {', '.join(EXAMPLES)}"
+    return (
+        f"mfa_required examples: single-account {', '.join(SINGLE_ACCOUNT_EXAMPLES)}; "
+        f"multi-account {', '.join(MULTI_ACCOUNT_EXAMPLES)}"
+    )

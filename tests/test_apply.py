@@ -9,7 +9,7 @@ import pytest
 
 from harness.iam import IamWorld
 from harness.paths import EXAMPLES_DIR
-from harness.plans import EXAMPLES, example_vars
+from harness.plans import SINGLE_ACCOUNT_EXAMPLES, example_vars
 from harness.terraform import plan_exit_code, root_from_example, terraform
 
 # What each example attaches, given example_vars(): users and groups, and members of a created group.
@@ -25,7 +25,9 @@ ATTACHMENTS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("example", [pytest.param(e, marks=pytest.mark.xdist_group(f"apply-{e}")) for e in EXAMPLES])
+@pytest.mark.parametrize(
+    "example", [pytest.param(e, marks=pytest.mark.xdist_group(f"apply-{e}")) for e in SINGLE_ACCOUNT_EXAMPLES]
+)
 def test_example_lifecycle(example: str, tmp_path: Any, tf_env: dict[str, str], world: IamWorld) -> None:
     expected = ATTACHMENTS[example]
     policies_before, groups_before = world.local_policies(), world.groups()

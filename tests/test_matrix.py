@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.plans import EXAMPLES, PlanSummary, example_policy
+from harness.plans import SINGLE_ACCOUNT_EXAMPLES, PlanSummary, example_policy
 from mfa_required.matrix import (
     CREDENTIAL_CHANGES,
     EXEMPT_ACCOUNT_ACTIONS,
@@ -120,7 +120,9 @@ POLICIES = list(EXPECT)
 
 @pytest.fixture(scope="module")
 def matrices(plan_all: PlanSummary) -> dict[str, Matrix]:
-    documents = {"default": str(plan_all.outputs["default"])} | {e: example_policy(plan_all, e) for e in EXAMPLES}
+    documents = {"default": str(plan_all.outputs["default"])} | {
+        e: example_policy(plan_all, e) for e in SINGLE_ACCOUNT_EXAMPLES
+    }
     return {name: compute(json.loads(text)) for name, text in documents.items()}
 
 
@@ -148,7 +150,7 @@ def unless_resource_policy(row: str) -> str:
 
 
 def test_every_example_has_expectations() -> None:
-    assert sorted(POLICIES) == sorted(["default", *EXAMPLES])
+    assert sorted(POLICIES) == sorted(["default", *SINGLE_ACCOUNT_EXAMPLES])
 
 
 @pytest.mark.parametrize("policy", POLICIES)

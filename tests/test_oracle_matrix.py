@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.oracle import Oracle
 from harness.paths import DATA_DIR as DATA
-from harness.plans import EXAMPLES, PlanSummary, example_policy
+from harness.plans import SINGLE_ACCOUNT_EXAMPLES, PlanSummary, example_policy
 from mfa_required.evaluator import Request, cached_policy_set
 from mfa_required.matrix import cell_requests, compute
 
@@ -43,7 +43,7 @@ def test_evaluator_agrees_with_oracle_on_every_matrix_cell(plan_all: PlanSummary
     policies: dict[str, dict[str, Any]] = {
         "default": json.loads(str(plan_all.outputs["default"])),
         "seed": json.loads((DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", "000000000000")),
-    } | {f"example {e}": json.loads(example_policy(plan_all, e)) for e in EXAMPLES}
+    } | {f"example {e}": json.loads(example_policy(plan_all, e)) for e in SINGLE_ACCOUNT_EXAMPLES}
     questions, excluded, deviating = [], [], []
     for name, policy in policies.items():
         matrix = compute(policy)

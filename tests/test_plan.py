@@ -11,7 +11,7 @@ import pytest
 
 from harness.paths import DATA_DIR as DATA
 from harness.paths import REPO_ROOT
-from harness.plans import EXAMPLES, PLAN_CASES, PlanSummary, example_policy, expected_policy
+from harness.plans import PLAN_CASES, SINGLE_ACCOUNT_EXAMPLES, PlanSummary, example_policy, expected_policy
 
 XDIST_GROUP = "plan"
 # Set to rewrite the expected documents from the current rendering; review the diff before committing.
@@ -56,7 +56,7 @@ def test_attachment_values(plan_all: PlanSummary) -> None:
     assert policy["name_prefix"] == "require-mfa-" and policy["path"] == "/"
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", SINGLE_ACCOUNT_EXAMPLES)
 def test_example_renders_expected_policy(plan_all: PlanSummary, example: str) -> None:
     check_policy(example_policy(plan_all, example), f"example-{example}")
 
@@ -76,7 +76,7 @@ EXAMPLE_RESOURCES = {
 }
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", SINGLE_ACCOUNT_EXAMPLES)
 def test_example_resource_counts(plan_all: PlanSummary, example: str) -> None:
     prefix = f"module.example_{example.replace('-', '_')}."
     counts = Counter(address.split(".")[-2].split("[")[0] for address in plan_all.values if address.startswith(prefix))

@@ -1,5 +1,7 @@
-"""The README's HCL blocks: each is formatted, and all of them plan together against LocalStack with the module
-source pointed at this checkout. The upgrade block's import is planned against a seed policy created first."""
+"""The README's HCL blocks: each is formatted, and all of them plan against LocalStack with the module source pointed
+at this checkout: the usage blocks together, in one root; a block that is a whole root (it configures the provider,
+as the per-account root of "Rolling out to an organisation" does) on its own. The upgrade block's import is planned
+against a seed policy created first."""
 
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ XDIST_GROUP = "readme"
 README_USERS = ("alice", "bob", "carol")
 HCL_BLOCKS = fenced_blocks(README_TEXT, "hcl")
 BLOCK_IDS = [f"block{index}" for index in range(1, len(HCL_BLOCKS) + 1)]
+# Blocks that are whole roots: their provider block would configure every other block's provider too.
+ROOT_BLOCKS = [index for index, block in enumerate(HCL_BLOCKS, start=1) if re.search(r'(?m)^provider "', block)]
+USAGE_BLOCKS = [index for index in range(1, len(HCL_BLOCKS) + 1) if index not in ROOT_BLOCKS]
+MEMBER_ACCOUNT = "100000000009"  # the account a root block's provider assumes a role in
 
 
 def module_name(index: int) -> str:
@@ -100,7 +106,7 @@ def readme_plan(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str]
     if created_seed:
         seed_arn = iam.create_policy(PolicyName=SEED_POLICY_NAME, PolicyDocument=seed_document())["Policy"]["Arn"]
     try:
-        main_tf = "\n".join(localise(block, module_name(index)) for index, block in enumerate(HCL_BLOCKS, start=1))
+        main_tf = "\n".join(localise(HCL_BLOCKS[index - 1], module_name(index)) for index in USAGE_BLOCKS)
         root = root_from_text(tmp_path_factory.mktemp("readme") / "root", main_tf)
         yield terraform(root, tf_env).plan(output=True)
     finally:
@@ -112,11 +118,11 @@ def readme_plan(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str]
 def test_plan_has_one_policy_per_block(readme_plan: Any) -> None:
     summary = PlanSummary.from_plan(readme_plan)
     policies = sorted(address for address in summary.values if address.endswith(".aws_iam_policy.this"))
-    assert policies == [f"module.{module_name(index)}.aws_iam_policy.this" for index in range(1, len(HCL_BLOCKS) + 1)]
-    assert summary.counts["aws_iam_policy"] == len(HCL_BLOCKS)
+    assert policies == sorted(f"module.{module_name(index)}.aws_iam_policy.this" for index in USAGE_BLOCKS)
+    assert summary.counts["aws_iam_policy"] == len(USAGE_BLOCKS)
 
 
-@pytest.mark.parametrize("index", range(1, len(HCL_BLOCKS) + 1), ids=BLOCK_IDS)
+@pytest.mark.parametrize("index", USAGE_BLOCKS, ids=[f"block{index}" for index in USAGE_BLOCKS])
 def test_block_plans(readme_plan: Any, index: int) -> None:
     """A usage block creates its policy; the upgrade block imports the existing one and updates it in place."""
     change = readme_plan.resource_changes[f"module.{module_name(index)}.aws_iam_policy.this"]
@@ -146,7 +152,8 @@ def test_block_attachments_are_planned(readme_plan: Any) -> None:
     }
     expected = [
         f'module.{module_name(index)}.{resource}.this["{name}"]'
-        for index, block in enumerate(HCL_BLOCKS, start=1)
+        for index in USAGE_BLOCKS
+        for block in [HCL_BLOCKS[index - 1]]
         for argument, resource in resources.items()
         for names in re.findall(rf"(?m)^\s*{argument}\s*=\s*(\[.*\])", block)
         for name in json.loads(names)
@@ -160,3 +167,23 @@ def test_upgrade_block_is_localised() -> None:
     (block,) = [block for block in HCL_BLOCKS if "import {" in block]
     text = localise(block)
     assert f'source = "{REPO_ROOT}"' in text and "version" not in text and README_ACCOUNT not in text
+
+
+def test_readme_has_a_per_account_root() -> None:
+    blocks = fenced_blocks(section(README_TEXT, "Rolling out to an organisation"), "hcl")
+    assert len(blocks) == 1 and HCL_BLOCKS.index(blocks[0]) + 1 in ROOT_BLOCKS
+    assert "assume_role {" in blocks[0] and 'variable "account_id"' in blocks[0]
+
+
+@pytest.mark.parametrize("index", ROOT_BLOCKS, ids=[f"block{index}" for index in ROOT_BLOCKS])
+def test_root_block_plans_in_the_account_it_assumes_a_role_in(
+    tmp_path: Any, tf_env: dict[str, str], index: int
+) -> None:
+    """Planned alone with account_id set: LocalStack's AssumeRole returns that account's credentials, so the
+    policy's ARNs name it (the module reads the account from the caller's identity)."""
+    root = root_from_text(tmp_path / "root", localise(HCL_BLOCKS[index - 1]))
+    plan = terraform(root, tf_env).plan(output=True, tf_vars={"account_id": MEMBER_ACCOUNT})
+    change = plan.resource_changes["module.mfa_required.aws_iam_policy.this"]
+    assert change["change"]["actions"] == ["create"]
+    arns = re.findall(r"arn:aws:iam::(\d{12}):", change["change"]["after"]["policy"])
+    assert arns and set(arns) == {MEMBER_ACCOUNT}
