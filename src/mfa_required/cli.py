@@ -1,8 +1,11 @@
 """The `mfa-required` command line."""
 
 import argparse
+import io
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +46,32 @@ def _evaluate_line(line: str) -> dict[str, Any]:
     return {"decision": result.decision, "matched": matched}
 
 
+def _line_batches(stream: Any) -> Iterator[list[str]]:
+    """Stdin's complete lines, as many as have arrived at each read (a read returns what is there, never waits
+    for more), so a caller that writes one line and waits gets its answer, and a pipe is answered in batches."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None
+    if fd is None:
+        for line in iter(stream.readline, ""):
+            yield [line]
+        return
+    pending = b""
+    while chunk := os.read(fd, 1 << 16):
+        *lines, pending = (pending + chunk).split(b"\n")
+        if lines:
+            yield [line.decode("utf-8", errors="replace") for line in lines]
+    if pending:
+        yield [pending.decode("utf-8", errors="replace")]
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
-    """Read request JSON lines on stdin; write one decision (or error) JSON line per request, flushed."""
-    for line in iter(sys.stdin.readline, ""):
-        if line.strip():
-            sys.stdout.write(json.dumps(_evaluate_line(line)) + "\n")
+    """Read request JSON lines on stdin; write one decision (or error) JSON line per request, flushed per batch."""
+    for batch in _line_batches(sys.stdin):
+        answers = [json.dumps(_evaluate_line(line)) + "\n" for line in batch if line.strip()]
+        if answers:
+            sys.stdout.write("".join(answers))
             sys.stdout.flush()
     return 0
 
