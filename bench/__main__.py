@@ -24,13 +24,13 @@ from typing import Any
 
 import boto3
 
-from bench import evaluator, make_test, overhead, report, scaling
+from bench import audit, evaluator, make_test, overhead, report, scaling
 from bench.tf import ApiLog, load_average, localstack_pid
 from mfa_required.localstack import ENDPOINT_ENV, localstack_endpoint
 from mfa_required.paths import BUILD_DIR, REPO_ROOT
 from mfa_required.terraform import environment
 
-PHASES = ("overhead", "scaling", "evaluator", "make-test")
+PHASES = ("overhead", "scaling", "evaluator", "audit", "make-test")
 LARGE = 1000
 
 
@@ -80,7 +80,10 @@ def the_command(argv: list[str]) -> str:
 def write_reports(results: dict[str, Any], out: Path) -> None:
     if "scaling" in results:
         report.plot(results["scaling"], out / "scaling.png")
-    (out / "results.md").write_text(report.markdown(results))
+    markdown = report.markdown(results)
+    if "audit" in results:
+        markdown += "\n" + audit.render(results["audit"])
+    (out / "results.md").write_text(markdown)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
                 phase("scaling", lambda: scaling.run(workdir / "scaling", env, api, iam, sizes, runs_for, log))
     if "evaluator" in only:
         phase("evaluator", lambda: evaluator.run(log))
+    if "audit" in only:
+        with localstack_endpoint(workdir / "localstack-audit") as audit_endpoint:
+            phase("audit", lambda: audit.run(audit_endpoint, log, sizes))
     if "make-test" in only:
         phase("make-test", lambda: make_test.run(workdir / "make-test", log))
 
