@@ -320,3 +320,10 @@ def test_least_privilege_policy_allows_exactly_the_calls_the_audit_makes() -> No
     assert allowed == set(audit.REQUIRED_ACTIONS)
     aws_managed = "arn:aws:iam::aws:policy/ReadOnlyAccess"
     assert policy_set.evaluate(Request("iam:GetPolicyVersion", aws_managed)).decision == "Allowed"
+
+
+def test_the_readme_shows_the_policy_the_command_prints() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Auditing an account") :]
+    block = section[section.index("```json\n") + 8 :]
+    assert json.loads(block[: block.index("```")]) == audit.least_privilege_policy()
