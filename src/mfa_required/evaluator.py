@@ -526,8 +526,28 @@ class _Memo(Generic[_V]):
         return value
 
 
+class _LazyGlobs:
+    """Resource patterns compiled at their first use: a policy set evaluated for a few actions (the cold path: one
+    request per set) never compiles the resources of statements those actions do not reach. Their syntax is
+    checked when the statement is compiled, so compiling them later cannot fail."""
+
+    __slots__ = ("texts", "variables", "compiled")
+
+    def __init__(self, texts: tuple[str, ...], variables: bool) -> None:
+        self.texts = texts
+        self.variables = variables
+        self.compiled: _Globs | None = None
+
+    def __call__(self, value: str, ctx: _Ctx) -> bool:
+        compiled = self.compiled
+        if compiled is None:  # two threads may both compile: equal results, either is kept
+            compiled = self.compiled = _Globs([_Template(t, "glob", self.variables, "") for t in self.texts])
+        return compiled(value, ctx)
+
+
 _ACTIONS: _Memo[_Globs] = _Memo(4096)
-_RESOURCES: _Memo[_Globs] = _Memo(16384)
+_RESOURCES: _Memo[_LazyGlobs] = _Memo(16384)
+_STATEMENTS: _Memo[tuple[Any, ...]] = _Memo(16384)
 _CONDITIONS: _Memo[tuple[_Condition, ...]] = _Memo(4096)
 
 
@@ -542,7 +562,7 @@ class _Statement:
     match: Match
     actions: _Globs  # lower-case patterns, matched against the lower-cased action
     not_action: bool
-    resources: _Globs
+    resources: _Globs | _LazyGlobs
     not_resource: bool
     conditions: tuple[_Condition, ...]
 
@@ -556,6 +576,17 @@ class _Statement:
 
 
 def _compile_statement(raw: object, policy_index: int, index: int, variables: bool) -> _Statement:
+    """A statement, from the memo when an equal one (same text as parsed) was compiled before: only its place
+    (policy and statement index) is new."""
+    key = (repr(raw), variables)
+    parts = _STATEMENTS.get(key)
+    if parts is None:
+        parts = _STATEMENTS.put(key, _statement_parts(raw, policy_index, index, variables))
+    sid, effect, actions, not_action, resources, not_resource, conditions = parts
+    return _Statement(Match(policy_index, index, sid, effect), actions, not_action, resources, not_resource, conditions)
+
+
+def _statement_parts(raw: object, policy_index: int, index: int, variables: bool) -> tuple[Any, ...]:
     where = f"policy {policy_index} statement {index}"
     if not isinstance(raw, Mapping):
         raise PolicyError(f"{where}: statement must be an object")
@@ -588,22 +619,23 @@ def _compile_statement(raw: object, policy_index: int, index: int, variables: bo
 
     resource_key = _one_of(raw, ("Resource", "NotResource"), where)
     resources = _string_list(raw, resource_key, where)
-    resource_globs = _RESOURCES.get((tuple(resources), variables))
+    resource_globs: _Globs | _LazyGlobs | None = _RESOURCES.get((tuple(resources), variables))
     if resource_globs is None:
-        templates = []
         for resource in resources:
             if resource != "*" and not (resource.startswith("arn:") and resource.count(":") >= 5):
                 raise PolicyError(f"{where}: {resource_key} {resource!r} is not '*' or an ARN")
-            templates.append(_Template(resource, "glob", variables, f"{where}: {resource_key}"))
-        resource_globs = _RESOURCES.put((tuple(resources), variables), _Globs(templates))
+            if variables and "${" in resource:
+                _split_variables(resource, f"{where}: {resource_key}")  # syntax errors now, not at first use
+        resource_globs = _RESOURCES.put((tuple(resources), variables), _LazyGlobs(tuple(resources), variables))
 
     block = raw.get("Condition", {})
     condition_key = (repr(block), variables)  # repr: same text, same compiled conditions (a cheap exact key)
     conditions = _CONDITIONS.get(condition_key)
     if conditions is None:
         conditions = _CONDITIONS.put(condition_key, _compile_conditions(block, variables, where))
-    return _Statement(
-        Match(policy_index, index, sid, effect),
+    return (
+        sid,
+        effect,
         action_globs,
         action_key == "NotAction",
         resource_globs,
@@ -698,11 +730,12 @@ _POLICY_SETS_LOCK = threading.Lock()
 
 
 def cached_policy_set(policies: Sequence[Mapping[str, Any] | str]) -> PolicySet:
-    """A PolicySet for these documents, shared with earlier calls whose documents have the same canonical JSON."""
+    """A PolicySet for these documents, shared with earlier calls whose documents are equal once parsed (given as
+    JSON text or as objects alike; key order included)."""
     if isinstance(policies, str | Mapping):
         raise PolicyError("policies must be a list of policy documents")
     loaded = [_load(p, i) for i, p in enumerate(policies)]
-    key = json.dumps(loaded, sort_keys=True, separators=(",", ":"))
+    key = repr(loaded)  # equal documents as parsed (JSON text or objects alike) share a set; repr is cheap
     with _POLICY_SETS_LOCK:
         found = _POLICY_SETS.get(key)
         if found is not None:
