@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -150,6 +151,7 @@ class AccountFacts:
     warnings: list[str] = field(default_factory=list)
     api_calls: Counter[str] = field(default_factory=Counter)
     pages: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by step
 
 
 def decode_policy_document(raw: object) -> dict[str, Any]:
@@ -411,6 +413,7 @@ def read_account(
     from botocore.exceptions import ClientError
 
     calls: Counter[str] = Counter()
+    started = time.perf_counter()
     iam, sts = _clients(session, endpoint_url, calls)
     identity = sts.get_caller_identity()  # needs no permission: checks credentials and endpoint first
     account = identity["Account"]
@@ -488,6 +491,7 @@ def read_account(
         if _error_code(e) in ACCESS_DENIED:
             raise
         warnings.append(f"{explain(e, 'iam:GenerateCredentialReport')}: sign-in facts were read user by user instead")
+    read_account_seconds = time.perf_counter() - started
     missing = [users[name] for name in users if name not in in_report]
     if in_report:
         when = f" (generated {generated:%Y-%m-%d %H:%M} UTC)" if generated else ""
@@ -509,6 +513,10 @@ def read_account(
         for p in raw_policies
         if isinstance(managed.get(p["Arn"]), Mapping)
     }
+    timings = {
+        "account_reads": read_account_seconds,
+        "per_user_reads": time.perf_counter() - started - read_account_seconds,
+    }
     return AccountFacts(
         account,
         partition,
@@ -519,6 +527,7 @@ def read_account(
         warnings,
         calls,
         pages,
+        timings,
     )
 
 
@@ -536,12 +545,23 @@ PROBE_ROWS = (
     Row("probe", "iam:CreateAccessKey", CAROLS),
 )
 ENROL_ROWS = (Row("enrol", "iam:CreateVirtualMFADevice", OWN), Row("enrol", "iam:EnableMFADevice", OWN))
-_EXTRA_VALUES = {"Region": "us-east-1", "InstanceId": "i-0123456789abcdef0"}
+_EXTRA_VALUES = {
+    "Region": "us-east-1",
+    "InstanceId": "i-0123456789abcdef0",
+    "BucketName": "example-bucket",
+    "ObjectName": "report.csv",
+}
+
+
+@lru_cache(maxsize=1024)
+def _account_resource(action: str, account: str, partition: str) -> str:
+    # ec2:RunInstances takes EC2 resource types, which need a region and an ID
+    return resource_arn(action, {"Partition": partition, "Account": account, **_EXTRA_VALUES})
 
 
 def _probe_resource(row: Row, user: User, account: str, partition: str) -> str:
-    if row.action == "ec2:RunInstances":  # takes EC2 resource types, which need a region and an ID
-        return resource_arn(row.action, {"Partition": partition, "Account": account, **_EXTRA_VALUES})
+    if row.target == NONE:  # the same for every user of the account
+        return _account_resource(row.action, account, partition)
     other = CAROL if user.name != CAROL.name else ALICE
     return row.resource(user, account, partition, other=other)
 
@@ -581,18 +601,12 @@ def _deny_labels(result: Result, labels: Sequence[str]) -> set[str]:
 def judge_guard(policy_set: PolicySet, labels: Sequence[str], user: User, account: str, partition: str) -> Guard:
     """Evaluate the probes for one user; `policy_set` holds the user's policies and, last, Allow *."""
 
+    resources = {row: _probe_resource(row, user, account, partition) for row in PROBE_ROWS + ENROL_ROWS}
+    principal = user.arn(partition, account)
+
     def ask(persona: Persona, rows: Sequence[Row], variant: str) -> list[tuple[Row, Result]]:
         context = probe_context(persona, user, account, partition, variant)
-        principal = user.arn(partition, account)
-        return [
-            (
-                row,
-                policy_set.evaluate(
-                    Request(row.action, _probe_resource(row, user, account, partition), context, principal)
-                ),
-            )
-            for row in rows
-        ]
+        return [(row, policy_set.evaluate(Request(row.action, resources[row], context, principal))) for row in rows]
 
     present, absent = (ask(CONSOLE, PROBE_ROWS, v) for v in VARIANTS)
     denied_present = [r.decision == "ExplicitlyDenied" for _, r in present]
@@ -728,6 +742,7 @@ class AccountReport:
     api_calls: dict[str, int] = field(default_factory=dict)
     pages: int = 0
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by step: reads, per-user reads, judgement
 
     @property
     def counts(self) -> dict[str, int]:
@@ -747,6 +762,7 @@ class AccountReport:
             "api_calls_by_operation": self.api_calls,
             "pages": self.pages,
             "seconds": round(self.seconds, 3),
+            "seconds_by_step": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
 
@@ -892,9 +908,13 @@ class _Judge:
 
 def judge_account(facts: AccountFacts, now: datetime | None = None) -> AccountReport:
     now = now or datetime.now(timezone.utc)
+    started = time.perf_counter()
     judge = _Judge(facts)
     users = [judge.user(u, now) for u in facts.users]
-    return AccountReport(facts.account, "ok", users, None, facts.warnings, dict(facts.api_calls), facts.pages)
+    timings = {**facts.timings, "judgement": time.perf_counter() - started}
+    return AccountReport(
+        facts.account, "ok", users, None, facts.warnings, dict(facts.api_calls), facts.pages, timings=timings
+    )
 
 
 def _session(profile: str | None, region: str | None, **credentials: str) -> Any:

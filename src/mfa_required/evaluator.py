@@ -575,10 +575,12 @@ class _Statement:
         return self.resources(resource, ctx) != self.not_resource and all(c.holds(ctx) for c in self.conditions)
 
 
-def _compile_statement(raw: object, policy_index: int, index: int, variables: bool) -> _Statement:
+def _compile_statement(
+    raw: object, policy_index: int, index: int, variables: bool, text: str | None = None
+) -> _Statement:
     """A statement, from the memo when an equal one (same text as parsed) was compiled before: only its place
-    (policy and statement index) is new."""
-    key = (repr(raw), variables)
+    (policy and statement index) is new. `text`: repr(raw), when the caller has it already."""
+    key = (repr(raw) if text is None else text, variables)
     parts = _STATEMENTS.get(key)
     if parts is None:
         parts = _STATEMENTS.put(key, _statement_parts(raw, policy_index, index, variables))
@@ -678,7 +680,9 @@ def _normalize_context(context: Mapping[str, Any]) -> dict[str, str | tuple[str,
 class PolicySet:
     """Policies compiled once (patterns to regexes, variables and conditions pre-parsed), evaluated many times."""
 
-    def __init__(self, policies: Sequence[Mapping[str, Any] | str]) -> None:
+    def __init__(
+        self, policies: Sequence[Mapping[str, Any] | str], _texts: Sequence[tuple[str, ...]] | None = None
+    ) -> None:
         if isinstance(policies, str | Mapping):
             raise PolicyError("policies must be a list of policy documents")
         statements: list[_Statement] = []
@@ -693,8 +697,9 @@ class PolicySet:
             if "Statement" not in policy:
                 raise PolicyError(f"policy {p}: missing Statement")
             body = policy["Statement"]
+            texts = _texts[p] if _texts is not None else None
             compiled = [
-                _compile_statement(s, p, i, _VERSIONS[version])
+                _compile_statement(s, p, i, _VERSIONS[version], texts[i] if texts is not None else None)
                 for i, s in enumerate(body if isinstance(body, list) else [body])
             ]
             sids = [s.match.sid for s in compiled if s.match.sid]
@@ -724,7 +729,12 @@ class PolicySet:
         return Result("ImplicitlyDenied", ())
 
 
-_POLICY_SETS: OrderedDict[str, PolicySet] = OrderedDict()
+def _statement_texts(policy: Mapping[str, Any]) -> tuple[str, ...]:
+    body = policy.get("Statement")
+    return tuple(repr(s) for s in (body if isinstance(body, list) else [body]))
+
+
+_POLICY_SETS: OrderedDict[tuple[tuple[str, tuple[str, ...]], ...], PolicySet] = OrderedDict()
 _POLICY_SETS_SIZE = 256
 _POLICY_SETS_LOCK = threading.Lock()
 
@@ -735,13 +745,19 @@ def cached_policy_set(policies: Sequence[Mapping[str, Any] | str]) -> PolicySet:
     if isinstance(policies, str | Mapping):
         raise PolicyError("policies must be a list of policy documents")
     loaded = [_load(p, i) for i, p in enumerate(policies)]
-    key = repr(loaded)  # equal documents as parsed (JSON text or objects alike) share a set; repr is cheap
+    # Equal documents as parsed (JSON text or objects alike) share a set. The key is made of each statement's repr,
+    # which the statement memo reuses, so a set seen for the first time pays for its text once.
+    texts = [_statement_texts(policy) for policy in loaded]
+    key = tuple(
+        (repr({k: v for k, v in policy.items() if k != "Statement"}), t)
+        for policy, t in zip(loaded, texts, strict=True)
+    )
     with _POLICY_SETS_LOCK:
         found = _POLICY_SETS.get(key)
         if found is not None:
             _POLICY_SETS.move_to_end(key)
             return found
-    found = PolicySet(loaded)  # the documents already parsed: no second parse of the canonical text
+    found = PolicySet(loaded, texts)  # the documents already parsed, their statements' texts already made
     with _POLICY_SETS_LOCK:
         _POLICY_SETS[key] = found
         if len(_POLICY_SETS) > _POLICY_SETS_SIZE:
