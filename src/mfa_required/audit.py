@@ -349,23 +349,10 @@ def _apply_report(users: dict[str, UserFacts], text: str) -> set[str]:
 
 
 def _read_user_directly(iam: Any, user: UserFacts) -> bool:
-    """Sign-in facts of one user by per-user calls; False if the user no longer exists."""
+    """Sign-in facts of one user by per-user calls; False if the user no longer exists. MFA devices are read only
+    for a user with a console password: without one, MFA does not change the class (keys-only)."""
     from botocore.exceptions import ClientError
 
-    try:
-        devices = iam.list_mfa_devices(UserName=user.name)["MFADevices"]
-    except ClientError as e:
-        if _error_code(e) == "NoSuchEntity":
-            return False
-        raise
-    user.mfa_active = bool(devices)
-    try:
-        iam.get_login_profile(UserName=user.name)
-        user.console_password = True
-    except ClientError as e:
-        if _error_code(e) != "NoSuchEntity":
-            raise
-        user.console_password = False
     try:
         keys = iam.list_access_keys(UserName=user.name)["AccessKeyMetadata"]
     except ClientError as e:
@@ -377,6 +364,20 @@ def _read_user_directly(iam: Any, user: UserFacts) -> bool:
         user.access_keys.append(
             AccessKey(number, key.get("Status") == "Active", None, created if isinstance(created, datetime) else None)
         )
+    try:
+        iam.get_login_profile(UserName=user.name)
+        user.console_password = True
+    except ClientError as e:
+        if _error_code(e) != "NoSuchEntity":
+            raise
+        user.console_password = False
+        return True
+    try:
+        user.mfa_active = bool(iam.list_mfa_devices(UserName=user.name)["MFADevices"])
+    except ClientError as e:
+        if _error_code(e) == "NoSuchEntity":
+            return False
+        raise
     return True
 
 
