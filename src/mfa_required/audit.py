@@ -188,13 +188,14 @@ class _Calls:
             self.counter[f"{prefix}:{model.name}"] += 1
 
 
-def _config() -> Any:
+def _config(service: str = "iam") -> Any:
     from botocore.config import Config
 
     # "adaptive": standard retries (throttling, transient errors, with exponential backoff and jitter) plus a
-    # client-side rate limiter that slows down when IAM throttles.
+    # client-side rate limiter that slows down when IAM throttles. STS is called first and once per account:
+    # fewer attempts, so that an unreachable endpoint is reported in seconds.
     return Config(
-        retries={"mode": "adaptive", "max_attempts": 10},
+        retries={"mode": "adaptive", "max_attempts": 10 if service == "iam" else 4},
         connect_timeout=10,
         read_timeout=60,
         user_agent_extra="mfa-required-audit",
@@ -205,7 +206,7 @@ def _clients(session: Any, endpoint_url: str | None, counter: Counter[str]) -> t
     calls = _Calls(counter)
     out = []
     for service in ("iam", "sts"):
-        client = session.client(service, endpoint_url=endpoint_url, config=_config())
+        client = session.client(service, endpoint_url=endpoint_url, config=_config(service))
         client.meta.events.register("before-call", calls)
         out.append(client)
     return out[0], out[1]
@@ -1006,7 +1007,7 @@ def audit_accounts(
         calls: Counter[str] = Counter()
         try:
             with base_lock:  # a boto3 Session is not thread-safe: clients are made from it one at a time
-                sts = base_session.client("sts", endpoint_url=endpoint_url, config=_config())
+                sts = base_session.client("sts", endpoint_url=endpoint_url, config=_config("sts"))
             sts.meta.events.register("before-call", _Calls(calls))
             credentials = sts.assume_role(RoleArn=arns[account], RoleSessionName=session_name)["Credentials"]
         except Exception as e:  # noqa: BLE001
