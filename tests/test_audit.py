@@ -3,6 +3,12 @@ terraform, and the audit's classes compared with tests/data/audit/expected.yaml;
 
 Each scenario uses its own IAM account: LocalStack takes the account from a 12-digit access key ID, for boto3 and
 for terraform (AWS_ACCESS_KEY_ID), so these users never meet other tests' users.
+
+What LocalStack 2026.3 returns, checked here: GetAccountAuthorizationDetails' policy documents come back decoded
+by botocore (IAM sends them URL-encoded; the audit accepts objects, JSON text and URL-encoded text), it ignores
+MaxItems (one page, whatever the size: the pagination test splits its answer as IAM does), and its credential
+report has one row only, the account's last user (its provider writes the CSV row after the loop), so the other
+users go through the per-user fallback that AWS needs only for users created since the last report.
 """
 
 from __future__ import annotations
