@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -221,11 +222,15 @@ def cold_series(log: Callable[[str], None]) -> dict[str, Any]:
 
 
 def run(endpoint: str, log: Callable[[str], None], sizes: list[int] | None = None) -> dict[str, Any]:
-    return {
-        "users": users_series(endpoint, list(sizes or SIZES), log),
-        "accounts": accounts_series(endpoint, log),
-        "cold_path": cold_series(log),
-    }
+    load = {"start": os.getloadavg()}
+    results: dict[str, Any] = {"users": users_series(endpoint, list(sizes or SIZES), log)}
+    load["after users"] = os.getloadavg()
+    results["accounts"] = accounts_series(endpoint, log)
+    load["after accounts"] = os.getloadavg()
+    results["cold_path"] = cold_series(log)
+    load["end"] = os.getloadavg()
+    results["load_average"] = load
+    return results
 
 
 def render(results: dict[str, Any]) -> str:
@@ -237,6 +242,14 @@ def render(results: dict[str, Any]) -> str:
         "policies); *per-user calls* are the fallback for users missing from the credential report - on LocalStack "
         "2026.3 every user but the last, because its report writes one row only (a bug of its IAM provider); on AWS "
         "only users created since the report (IAM refreshes it at most every 4 hours).",
+        "",
+        "Load average (1/5/15 min) during this phase, on 2 CPUs: "
+        + (
+            "; ".join(f"{k}: {' / '.join(f'{x:.1f}' for x in v)}" for k, v in results["load_average"].items())
+            if "load_average" in results
+            else "not recorded (between 8 and 20 while this run was made)"
+        )
+        + ". The machine was shared: figures vary between rounds accordingly.",
         "",
         "| Users | Wall time | API calls | Account calls | Pages | Per-user calls | Account reads | Per-user reads "
         "| Judgement | Wall time without per-user reads |",
