@@ -922,7 +922,10 @@ def judge_account(facts: AccountFacts, now: datetime | None = None) -> AccountRe
 def _session(profile: str | None, region: str | None, **credentials: str) -> Any:
     import boto3
 
-    return boto3.Session(profile_name=profile, region_name=region or "us-east-1", **credentials)
+    session = boto3.Session(profile_name=profile, region_name=region, **credentials)
+    if session.region_name is None:  # neither --region nor the profile/environment name one: IAM is global
+        session = boto3.Session(profile_name=profile, region_name="us-east-1", **credentials)
+    return session
 
 
 def audit_account(
