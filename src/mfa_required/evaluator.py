@@ -548,6 +548,7 @@ class _LazyGlobs:
 _ACTIONS: _Memo[_Globs] = _Memo(4096)
 _RESOURCES: _Memo[_LazyGlobs] = _Memo(16384)
 _STATEMENTS: _Memo[tuple[Any, ...]] = _Memo(16384)
+_RESTS: _Memo[tuple[Any, ...]] = _Memo(4096)
 _CONDITIONS: _Memo[tuple[_Condition, ...]] = _Memo(4096)
 
 
@@ -575,17 +576,55 @@ class _Statement:
         return self.resources(resource, ctx) != self.not_resource and all(c.holds(ctx) for c in self.conditions)
 
 
+_RESOURCE_KEYS = ("Resource", "NotResource")
+
+
+def _statement_text(raw: object) -> tuple[str, str]:
+    """A statement's memo key: its text without the resources, and the resources' text. Statements that differ
+    only in their resources (the same policy in another account) share everything but those."""
+    if isinstance(raw, dict) and ("Resource" in raw or "NotResource" in raw):
+        rest = {k: v for k, v in raw.items() if k != "Resource" and k != "NotResource"}
+        return repr(rest), repr([(k, raw[k]) for k in _RESOURCE_KEYS if k in raw])
+    return repr(raw), ""
+
+
 def _compile_statement(
-    raw: object, policy_index: int, index: int, variables: bool, text: str | None = None
+    raw: object, policy_index: int, index: int, variables: bool, text: tuple[str, str] | None = None
 ) -> _Statement:
     """A statement, from the memo when an equal one (same text as parsed) was compiled before: only its place
-    (policy and statement index) is new. `text`: repr(raw), when the caller has it already."""
-    key = (repr(raw) if text is None else text, variables)
+    (policy and statement index) is new; when only its resources are new, only they are compiled. `text`:
+    _statement_text(raw), when the caller has it already."""
+    rest_text, resource_text = _statement_text(raw) if text is None else text
+    key = (rest_text, resource_text, variables)
     parts = _STATEMENTS.get(key)
     if parts is None:
-        parts = _STATEMENTS.put(key, _statement_parts(raw, policy_index, index, variables))
+        rest = _RESTS.get((rest_text, variables)) if resource_text else None
+        if rest is not None and isinstance(raw, Mapping):
+            sid, effect, actions, not_action, conditions = rest
+            where = f"policy {policy_index} statement {index}" + (f" ({sid})" if sid else "")
+            resources, not_resource = _resource_part(raw, where, variables)
+            parts = (sid, effect, actions, not_action, resources, not_resource, conditions)
+        else:
+            parts = _statement_parts(raw, policy_index, index, variables)
+            sid, effect, actions, not_action, _, _, conditions = parts
+            _RESTS.put((rest_text, variables), (sid, effect, actions, not_action, conditions))
+        _STATEMENTS.put(key, parts)
     sid, effect, actions, not_action, resources, not_resource, conditions = parts
     return _Statement(Match(policy_index, index, sid, effect), actions, not_action, resources, not_resource, conditions)
+
+
+def _resource_part(raw: Mapping[str, Any], where: str, variables: bool) -> tuple[_LazyGlobs, bool]:
+    resource_key = _one_of(raw, _RESOURCE_KEYS, where)
+    resources = _string_list(raw, resource_key, where)
+    resource_globs = _RESOURCES.get((tuple(resources), variables))
+    if resource_globs is None:
+        for resource in resources:
+            if resource != "*" and not (resource.startswith("arn:") and resource.count(":") >= 5):
+                raise PolicyError(f"{where}: {resource_key} {resource!r} is not '*' or an ARN")
+            if variables and "${" in resource:
+                _split_variables(resource, f"{where}: {resource_key}")  # syntax errors now, not at first use
+        resource_globs = _RESOURCES.put((tuple(resources), variables), _LazyGlobs(tuple(resources), variables))
+    return resource_globs, resource_key == "NotResource"
 
 
 def _statement_parts(raw: object, policy_index: int, index: int, variables: bool) -> tuple[Any, ...]:
@@ -619,31 +658,14 @@ def _statement_parts(raw: object, policy_index: int, index: int, variables: bool
             patterns.append(_action_template(action.lower()))
         action_globs = _ACTIONS.put(tuple(actions), _Globs(patterns))
 
-    resource_key = _one_of(raw, ("Resource", "NotResource"), where)
-    resources = _string_list(raw, resource_key, where)
-    resource_globs: _Globs | _LazyGlobs | None = _RESOURCES.get((tuple(resources), variables))
-    if resource_globs is None:
-        for resource in resources:
-            if resource != "*" and not (resource.startswith("arn:") and resource.count(":") >= 5):
-                raise PolicyError(f"{where}: {resource_key} {resource!r} is not '*' or an ARN")
-            if variables and "${" in resource:
-                _split_variables(resource, f"{where}: {resource_key}")  # syntax errors now, not at first use
-        resource_globs = _RESOURCES.put((tuple(resources), variables), _LazyGlobs(tuple(resources), variables))
+    resource_globs, not_resource = _resource_part(raw, where, variables)
 
     block = raw.get("Condition", {})
     condition_key = (repr(block), variables)  # repr: same text, same compiled conditions (a cheap exact key)
     conditions = _CONDITIONS.get(condition_key)
     if conditions is None:
         conditions = _CONDITIONS.put(condition_key, _compile_conditions(block, variables, where))
-    return (
-        sid,
-        effect,
-        action_globs,
-        action_key == "NotAction",
-        resource_globs,
-        resource_key == "NotResource",
-        conditions,
-    )
+    return (sid, effect, action_globs, action_key == "NotAction", resource_globs, not_resource, conditions)
 
 
 def _load(policy: Mapping[str, Any] | str, index: int) -> Mapping[str, Any]:
@@ -681,7 +703,7 @@ class PolicySet:
     """Policies compiled once (patterns to regexes, variables and conditions pre-parsed), evaluated many times."""
 
     def __init__(
-        self, policies: Sequence[Mapping[str, Any] | str], _texts: Sequence[tuple[str, ...]] | None = None
+        self, policies: Sequence[Mapping[str, Any] | str], _texts: Sequence[tuple[tuple[str, str], ...]] | None = None
     ) -> None:
         if isinstance(policies, str | Mapping):
             raise PolicyError("policies must be a list of policy documents")
@@ -729,12 +751,12 @@ class PolicySet:
         return Result("ImplicitlyDenied", ())
 
 
-def _statement_texts(policy: Mapping[str, Any]) -> tuple[str, ...]:
+def _statement_texts(policy: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     body = policy.get("Statement")
-    return tuple(repr(s) for s in (body if isinstance(body, list) else [body]))
+    return tuple(_statement_text(s) for s in (body if isinstance(body, list) else [body]))
 
 
-_POLICY_SETS: OrderedDict[tuple[tuple[str, tuple[str, ...]], ...], PolicySet] = OrderedDict()
+_POLICY_SETS: OrderedDict[tuple[tuple[str, tuple[tuple[str, str], ...]], ...], PolicySet] = OrderedDict()
 _POLICY_SETS_SIZE = 256
 _POLICY_SETS_LOCK = threading.Lock()
 
