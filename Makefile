@@ -7,12 +7,17 @@ PYTHON ?= python3
 PYTHON313 ?= $(shell (command -v pyenv >/dev/null && v=$$(pyenv latest 3.13 2>/dev/null) && echo $$(pyenv root)/versions/$$v/bin/python3.13) || command -v python3.13)
 PYTEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-PIP := pip
 
 VENV := .venv
 LOCALSTACK_VENV := .venv-localstack
 CHECKOV_VENV := .venv-checkov
 ORACLE_MODULES := tests/oracle/node_modules
+# The harness package (tests/harness, imported as `harness`) for the tools and the bench; pytest has its own setting.
+WITH_HARNESS := PYTHONPATH=tests
+# uv (requirements/uv.txt, installed into .venv by pip) installs the three environments: a fresh set-up takes
+# about a third of pip's time (bench/README.md).
+UV := $(VENV)/bin/uv
+UV_INSTALL := $(UV) pip install --quiet
 
 .PHONY: help setup test demo lint docs bench clean
 
@@ -24,24 +29,31 @@ help:
 	@echo "make bench  benchmarks (writes bench/results.md)"
 	@echo "make clean  remove virtual environments, node modules and build files"
 
-$(VENV)/.installed: requirements/harness.txt requirements/harness-constraints.txt pyproject.toml
-	@echo "==> harness virtual environment ($(VENV))"
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/$(PIP) install --quiet -r requirements/harness.txt -c requirements/harness-constraints.txt -e .
+# The environment is created without pip (ensurepip alone can take longer than everything uv then installs);
+# $(PYTHON)'s own pip puts uv into it.
+$(UV): requirements/uv.txt
+	@echo "==> uv (in $(VENV))"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@$(PYTHON) -m pip --python $(VENV)/bin/python install --quiet -r requirements/uv.txt
 	@touch $@
 
-$(LOCALSTACK_VENV)/.installed: requirements/localstack-constraints.txt
+$(VENV)/.installed: requirements/harness.txt requirements/harness-constraints.txt pyproject.toml $(UV)
+	@echo "==> harness virtual environment ($(VENV))"
+	@$(UV_INSTALL) --python $(VENV)/bin/python -r requirements/harness.txt -c requirements/harness-constraints.txt -e .
+	@touch $@
+
+$(LOCALSTACK_VENV)/.installed: requirements/localstack-constraints.txt | $(UV)
 	@echo "==> LocalStack virtual environment ($(LOCALSTACK_VENV), Python 3.13)"
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or set PYTHON313=/path/to/python3.13"; exit 1; }
-	@test -x $(LOCALSTACK_VENV)/bin/python || $(PYTHON313) -m venv $(LOCALSTACK_VENV)
-	@$(LOCALSTACK_VENV)/bin/$(PIP) install --quiet -c requirements/localstack-constraints.txt "localstack-core[runtime]" service-identity
-	@$(LOCALSTACK_VENV)/bin/$(PIP) check >/dev/null
+	@test -x $(LOCALSTACK_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON313) $(LOCALSTACK_VENV)
+	@$(UV_INSTALL) --python $(LOCALSTACK_VENV)/bin/python -c requirements/localstack-constraints.txt "localstack-core[runtime]" service-identity
+	@$(UV) pip check --quiet --python $(LOCALSTACK_VENV)/bin/python
 	@touch $@
 
-$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(UV)
 	@echo "==> checkov virtual environment ($(CHECKOV_VENV))"
-	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	@$(CHECKOV_VENV)/bin/$(PIP) install --quiet -r requirements/checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(CHECKOV_VENV)
+	@$(UV_INSTALL) --python $(CHECKOV_VENV)/bin/python -r requirements/checkov.txt
 	@touch $@
 
 $(ORACLE_MODULES)/.installed: tests/oracle/package.json tests/oracle/package-lock.json
@@ -56,18 +68,18 @@ test: setup lint
 	@$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 demo: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(ORACLE_MODULES)/.installed
-	@$(VENV)/bin/python -m mfa_required.demo
+	@$(WITH_HARNESS) $(VENV)/bin/python -m tools.demo
 
 lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	@echo "==> lint"
-	@bash scripts/lint.sh
+	@bash tools/lint.sh
 
 docs: $(VENV)/.installed
-	@$(VENV)/bin/python -m mfa_required.tfdocs
-	@$(VENV)/bin/mfa-required readme
+	@$(VENV)/bin/python -m tools.tfdocs
+	@$(VENV)/bin/python -m tools.behaviour
 
 bench: setup
-	@$(VENV)/bin/python -m bench
+	@$(WITH_HARNESS) $(VENV)/bin/python -m bench
 
 clean:
 	rm -rf $(VENV) $(LOCALSTACK_VENV) $(CHECKOV_VENV) $(ORACLE_MODULES) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis

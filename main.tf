@@ -18,6 +18,8 @@ locals {
   own_mfa_device_arns = var.mfa_device_names == "any" ? ["${local.iam_arn}:mfa/*"] : ["${local.iam_arn}:mfa/$${aws:username}"]
 
   # Actions that take no resource type: they only ever match Resource "*".
+  # Actions that take no resource type: they only ever match Resource "*". sts:GetSessionToken needs no
+  # permission and no policy can deny it (STS API reference); it is listed so that simulators answer as AWS does.
   account_actions = concat(
     ["iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", "iam:ListVirtualMFADevices", "sts:GetSessionToken"],
     var.allow_list_users_without_mfa ? ["iam:ListUsers"] : [],
@@ -45,12 +47,19 @@ locals {
       "iam:ResetServiceSpecificCredential", "iam:UpdateServiceSpecificCredential",
     ]
   }
+  # Creating or re-activating a long-term credential: what a leaked key would do to outlive its own rotation.
+  credential_issuing_actions = [
+    "iam:CreateAccessKey", "iam:CreateServiceSpecificCredential", "iam:ResetServiceSpecificCredential",
+    "iam:UpdateAccessKey", "iam:UpdateSSHPublicKey", "iam:UpdateServiceSpecificCredential",
+    "iam:UpdateSigningCertificate", "iam:UploadSSHPublicKey", "iam:UploadSigningCertificate",
+  ]
 
   own_user_actions = sort(concat(
     local.mfa_enrollment_user_actions,
     local.password_actions,
     local.login_profile_actions,
-    ["iam:DeactivateMFADevice"],
+    # Granted as in AWS's self-manage-MFA example, and like it not exempt: reading a device's details needs MFA.
+    ["iam:DeactivateMFADevice", "iam:GetMFADevice"],
     flatten([for kind, enabled in var.self_service : local.self_service_actions[kind] if enabled]),
   ))
   own_mfa_device_actions = ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"]
@@ -66,23 +75,34 @@ locals {
   exempt_actions = sort(distinct(concat(
     local.exempt_own_resource_actions,
     [for action in local.account_actions : action if action != "iam:GetAccountPasswordPolicy" || var.allow_password_change_without_mfa],
+    # Console sign-in (AWS Sign-In guide, console-access-control): a deny here could keep a user without MFA
+    # from signing in to enrol. The OAuth actions on anything but the console are denied by DenyCliSignInIfNoMFA.
+    local.sign_in_actions,
     var.additional_actions_without_mfa,
   )))
 
-  # Bool, not BoolIfExists: requests signed with long-term access keys carry no MFA key and stay
-  # allowed. aws:ViaAWSService keeps services (CloudFormation, Athena, Glue) that call on the
-  # user's behalf, with MFA "false", working.
-  no_mfa_condition = {
-    (var.enforce_for_programmatic_access ? "BoolIfExists" : "Bool") = merge(
+  # Only a missing aws:MultiFactorAuthPresent (a long-term access key) escapes the deny, and only with Bool.
+  # aws:ViaAWSService keeps services that call on the user's behalf working (they send MFA "false"), and is
+  # BoolIfExists because some services do not send it: a Bool on a missing key would not deny (fail open).
+  no_mfa_condition = var.enforce_for_programmatic_access ? {
+    BoolIfExists = merge(
       { "aws:MultiFactorAuthPresent" = "false" },
       var.exempt_aws_service_calls ? { "aws:ViaAWSService" = "false" } : {},
     )
-  }
+    } : merge(
+    { Bool = { "aws:MultiFactorAuthPresent" = "false" } },
+    var.exempt_aws_service_calls ? { BoolIfExists = { "aws:ViaAWSService" = "false" } } : {},
+  )
 
-  # A leaked access key must not become a console takeover.
-  access_key_guarded_actions = var.guard_credentials_from_access_keys ? sort(concat(
-    ["iam:DeactivateMFADevice", "iam:EnableMFADevice"], local.login_profile_actions,
-  )) : []
+  sign_in_actions       = ["signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  console_sign_in_arn   = "arn:${data.aws_partition.current.partition}:signin:::console/*"
+  cli_sign_in_actions   = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  mfa_false_or_absent   = { BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" } }
+  long_term_key_request = { Null = { "aws:MultiFactorAuthPresent" = "true" } }
+
+  # A leaked access key must not take over the console. EnableMFADevice stays open to console sessions
+  # without MFA (enrolment), so this one is scoped to requests without the MFA key.
+  access_key_guarded_actions = sort(concat(["iam:DeactivateMFADevice", "iam:EnableMFADevice"], local.login_profile_actions))
 
   policy_json = templatefile("${path.module}/policy.json.tpl", {
     account_actions             = local.account_actions
@@ -93,17 +113,22 @@ locals {
     exempt_actions              = local.exempt_actions
     exempt_own_resource_actions = local.exempt_own_resource_actions
     no_mfa_condition            = local.no_mfa_condition
+    guard                       = var.guard_credentials_from_access_keys
     access_key_guarded_actions  = local.access_key_guarded_actions
+    credential_issuing_actions  = local.credential_issuing_actions
+    cli_sign_in_actions         = local.cli_sign_in_actions
+    console_sign_in_arn         = local.console_sign_in_arn
+    mfa_false_or_absent         = local.mfa_false_or_absent
+    long_term_key_request       = local.long_term_key_request
   })
-  policy_size             = length(replace(local.policy_json, "/\\s/", ""))
+  # IAM counts a managed policy's size without whitespace; jsonencode's output has none outside strings.
+  policy_size             = length(local.policy_json)
   managed_policy_max_size = 6144
 
   group_name = coalesce(var.group_name, var.name)
-  default_description = var.enforce_for_programmatic_access ? (
-    "Denies all but MFA self-service until the caller authenticates with MFA, for console and access keys alike."
-    ) : (
-    "Denies all but MFA self-service to console sessions without MFA; long-term access keys keep working."
-  )
+  # One text for every behaviour: IAM cannot change a description, so a text that followed an input would
+  # replace the policy (new ARN) when that input changed.
+  default_description = "Requires MFA: denies all but MFA self-service to sessions without MFA (mfa_required module)."
 }
 
 ################################################################################

@@ -1,48 +1,74 @@
-{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "AllowViewAccountInfo",
-      "Effect": "Allow",
-      "Action": ${jsonencode(account_actions)},
-      "Resource": "*"
-    },
-    {
-      "Sid": "AllowManageOwnUser",
-      "Effect": "Allow",
-      "Action": ${jsonencode(own_user_actions)},
-      "Resource": ${jsonencode(own_user_arns)}
-    },
-    {
-      "Sid": "AllowManageOwnVirtualMFADevice",
-      "Effect": "Allow",
-      "Action": ${jsonencode(own_mfa_device_actions)},
-      "Resource": ${jsonencode(own_mfa_device_arns)}
-    },
-    {
-      "Sid": "DenyAllExceptListedIfNoMFA",
-      "Effect": "Deny",
-      "NotAction": ${jsonencode(exempt_actions)},
-      "Resource": "*",
-      "Condition": ${jsonencode(no_mfa_condition)}
-    },
-    {
-      "Sid": "DenyOthersCredentialsIfNoMFA",
-      "Effect": "Deny",
-      "Action": ${jsonencode(exempt_own_resource_actions)},
-      "NotResource": ${jsonencode(concat(own_user_arns, own_mfa_device_arns))},
-      "Condition": ${jsonencode(no_mfa_condition)}
-    }%{ if length(access_key_guarded_actions) > 0 },
-    {
-      "Sid": "DenyCredentialChangesWithAccessKey",
-      "Effect": "Deny",
-      "Action": ${jsonencode(access_key_guarded_actions)},
-      "Resource": ${jsonencode(own_user_arns)},
-      "Condition": {
-        "Null": {
-          "aws:MultiFactorAuthPresent": "true"
-        }
-      }
-    }%{ endif }
-  ]
-}
+${jsonencode({
+  Version = "2012-10-17"
+  Statement = concat(
+    [
+      {
+        Sid      = "AllowViewAccountInfo"
+        Effect   = "Allow"
+        Action   = account_actions
+        Resource = "*"
+      },
+      {
+        Sid      = "AllowManageOwnUser"
+        Effect   = "Allow"
+        Action   = own_user_actions
+        Resource = own_user_arns
+      },
+      {
+        Sid      = "AllowManageOwnVirtualMFADevice"
+        Effect   = "Allow"
+        Action   = own_mfa_device_actions
+        Resource = own_mfa_device_arns
+      },
+      {
+        Sid       = "DenyAllExceptListedIfNoMFA"
+        Effect    = "Deny"
+        NotAction = exempt_actions
+        Resource  = "*"
+        Condition = no_mfa_condition
+      },
+      {
+        Sid         = "DenyOthersCredentialsIfNoMFA"
+        Effect      = "Deny"
+        Action      = exempt_own_resource_actions
+        NotResource = concat(own_user_arns, own_mfa_device_arns)
+        Condition   = no_mfa_condition
+      },
+      {
+        # aws login and other OAuth clients turn a console session into CLI credentials; console sign-in
+        # itself (console/*) is left alone so that users without MFA can sign in to enrol.
+        Sid         = "DenyCliSignInIfNoMFA"
+        Effect      = "Deny"
+        Action      = cli_sign_in_actions
+        NotResource = [console_sign_in_arn]
+        Condition   = mfa_false_or_absent
+      },
+    ],
+    [for statement in [
+      {
+        Sid       = "DenyCredentialChangesWithAccessKey"
+        Effect    = "Deny"
+        Action    = access_key_guarded_actions
+        Resource  = own_user_arns
+        Condition = long_term_key_request
+      },
+      {
+        # Also for calls a service makes for the user (CloudFormation creating an AWS::IAM::AccessKey), which
+        # carry MFA "false" whoever started them.
+        Sid       = "DenyCredentialCreationWithoutMFA"
+        Effect    = "Deny"
+        Action    = credential_issuing_actions
+        Resource  = own_user_arns
+        Condition = mfa_false_or_absent
+      },
+      {
+        # A federated session can be exchanged for a console sign-in URL: a console without MFA.
+        Sid       = "DenyFederationWithAccessKey"
+        Effect    = "Deny"
+        Action    = "sts:GetFederationToken"
+        Resource  = "*"
+        Condition = long_term_key_request
+      },
+    ] : statement if guard],
+  )
+})}

@@ -11,7 +11,7 @@ variable "account_id" {
 
 variable "additional_actions_without_mfa" {
   type        = list(string)
-  description = "Extra actions (\"service:Action\", wildcards * and ? allowed) exempted from the no-MFA deny. They are not granted: grant them in another policy."
+  description = "Extra actions (\"service:Action\") exempted from the no-MFA deny. They are not granted: grant them in another policy. Wildcards * and ? are allowed except for iam: (literal Get... or List... names only) and sts: (only sts:GetCallerIdentity and sts:GetAccessKeyInfo); services that act for the caller or start other sessions (cloudformation, servicecatalog, ssm, lambda, ...) are refused."
   default     = []
   nullable    = false
 
@@ -20,8 +20,16 @@ variable "additional_actions_without_mfa" {
     error_message = "Each entry of additional_actions_without_mfa must look like \"service:Action\" (lower-case service prefix, then letters, digits, * or ?), for example \"iam:GetAccountSummary\"."
   }
   validation {
-    condition     = !anytrue([for action in var.additional_actions_without_mfa : can(regex("^iam:\\*+$", action))])
-    error_message = "additional_actions_without_mfa must not exempt all of IAM (\"iam:*\"): that would let a session without MFA manage every user."
+    condition = alltrue([
+      for action in var.additional_actions_without_mfa : (
+        can(regex("^iam:(?i)(get|list)[a-z0-9]+$", action)) || contains(["sts:getaccesskeyinfo", "sts:getcalleridentity"], lower(action)) || !can(regex("^(iam|sts):", action))
+      )
+    ])
+    error_message = "additional_actions_without_mfa may exempt iam actions only by literal read-only names (Get... or List..., no * or ?) and sts: actions only as \"sts:GetCallerIdentity\" or \"sts:GetAccessKeyInfo\": a pattern such as \"iam:*MFA*\", \"iam:Create*\" or \"sts:*\" would let a session without MFA remove MFA, create credentials or assume roles."
+  }
+  validation {
+    condition     = !anytrue([for action in var.additional_actions_without_mfa : contains(["cloudformation", "codebuild", "ec2-instance-connect", "lambda", "servicecatalog", "signin", "ssm", "ssm-guiconnect", "states"], split(":", action)[0])])
+    error_message = "additional_actions_without_mfa must not exempt cloudformation, servicecatalog, ssm, ssm-guiconnect, ec2-instance-connect, lambda, codebuild, states or signin actions: they act for the caller (calls AWS makes on its behalf are not denied) or hand out a shell or a role session that this policy never sees."
   }
 }
 
@@ -73,7 +81,7 @@ variable "description" {
 
 variable "enforce_for_programmatic_access" {
   type        = bool
-  description = "Deny requests signed with long-term access keys too (BoolIfExists), except the self-service set, which includes sts:GetSessionToken so CLI users can obtain an MFA session."
+  description = "Deny requests signed with long-term access keys too (BoolIfExists), except the MFA self-service set. CLI users then work with an MFA session from sts:GetSessionToken, which needs no permission."
   default     = false
   nullable    = false
 }
@@ -134,7 +142,7 @@ variable "groups" {
 
 variable "guard_credentials_from_access_keys" {
   type        = bool
-  description = "Deny enabling or deactivating MFA devices and changing the console login profile of the caller's own user with a long-term access key, so a leaked key cannot take over the console."
+  description = "Deny, to requests signed with a long-term access key: enabling or deactivating the caller's own MFA devices, changing its console login profile, creating or re-activating its long-term credentials (access keys, SSH keys, signing certificates, service-specific credentials), and sts:GetFederationToken. A leaked key then cannot take over the console or outlive its rotation; those changes need an MFA session."
   default     = true
   nullable    = false
 }
@@ -182,7 +190,7 @@ variable "self_service" {
     signing_certificates         = optional(bool, false)
     service_specific_credentials = optional(bool, false)
   })
-  description = "Credentials the policy lets users manage on their own user, effective only with MFA."
+  description = "Credentials the policy lets users manage on their own user. Console sessions need MFA for them; with guard_credentials_from_access_keys, creating or re-activating one with a long-term access key needs an MFA session too."
   default     = {}
   nullable    = false
 }

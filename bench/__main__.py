@@ -1,8 +1,9 @@
-"""`make bench`: python -m bench [--runs N] [--large-runs N] [--sizes 10,100,1000] [--only PHASES] [--out DIR].
+"""`make bench`: python -m bench [--only PHASE,...] [--render] [--runs N] [--large-runs N] [--sizes 10,100,500].
 
-Writes DIR/results.json, DIR/results.md and DIR/scaling.png (DIR: bench/); `--render` only re-renders results.md
-and scaling.png from an existing DIR/results.json. One LocalStack serves the terraform
-phases (overhead, scaling); it is stopped before the evaluator and `make test` phases, which need none of it.
+Each phase is a module bench/PHASE.py with `run(bench: Bench) -> dict` (bench/context.py) and
+`render(result: dict) -> str` (markdown tables). bench/results.json keeps one entry per phase, with its own date,
+commit, machine, load and duration: `--only PHASE` re-runs that phase and merges it into the existing results;
+`--render` only rewrites results.md (and the phases' figures) from results.json. Register a phase in PHASES.
 """
 
 from __future__ import annotations
@@ -18,20 +19,24 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import boto3
-
 from bench import audit, evaluator, make_test, overhead, report, scaling
-from bench.tf import ApiLog, load_average, localstack_pid
-from mfa_required.localstack import ENDPOINT_ENV, localstack_endpoint
-from mfa_required.paths import BUILD_DIR, REPO_ROOT
-from mfa_required.terraform import environment
+from bench.context import Bench
+from bench.tf import load_average
+from harness.paths import BUILD_DIR, REPO_ROOT
 
-PHASES = ("overhead", "scaling", "evaluator", "audit", "make-test")
-LARGE = 1000
+# Phases in the order they run and appear in results.md.
+PHASES: dict[str, ModuleType] = {
+    "overhead": overhead,
+    "scaling": scaling,
+    "evaluator": evaluator,
+    "audit": audit,
+    "make-test": make_test,
+}
+OUT = REPO_ROOT / "bench"
 
 
 def log(message: str) -> None:
@@ -77,103 +82,64 @@ def the_command(argv: list[str]) -> str:
     return f"make bench  (runs: {direct})" if os.environ.get("MAKELEVEL") else direct
 
 
+def load(out: Path) -> dict[str, Any]:
+    path = out / "results.json"
+    return json.loads(path.read_text()) if path.exists() else {"phases": {}}
+
+
 def write_reports(results: dict[str, Any], out: Path) -> None:
-    if "scaling" in results:
-        report.plot(results["scaling"], out / "scaling.png")
-    markdown = report.markdown(results)
-    if "audit" in results:
-        markdown += "\n" + audit.render(results["audit"])
-    (out / "results.md").write_text(markdown)
+    for name, entry in results["phases"].items():
+        write_files = getattr(PHASES[name], "write_files", None)
+        if write_files is not None:
+            write_files(entry["result"], out)
+    (out / "results.md").write_text(report.markdown(results, PHASES))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
-    parser.add_argument(
-        "--large-runs", type=int, default=2, help=f"runs for the {LARGE:,}-user size of the scaling phase (default 2)"
-    )
-    parser.add_argument("--sizes", default="10,100,1000", help="user counts of the scaling phase")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument("--large-runs", type=int, default=1, help="runs for sizes of 1,000 users and more (default 1)")
+    parser.add_argument("--sizes", default="10,100,500", help="user counts of the scaling phase (default 10,100,500)")
     parser.add_argument("--only", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench", help="where results.* go (default bench/)")
-    parser.add_argument("--render", action="store_true", help="only re-render results.md and scaling.png")
+    parser.add_argument("--out", type=Path, default=OUT, help="where results.* go (default bench/)")
+    parser.add_argument("--render", action="store_true", help="only re-render results.md and figures")
     args = parser.parse_args(argv)
+    results = load(args.out)
     if args.render:
-        write_reports(json.loads((args.out / "results.json").read_text()), args.out)
+        write_reports(results, args.out)
         return 0
     only = [p for p in args.only.split(",") if p]
     unknown = sorted(set(only) - set(PHASES))
     if unknown:
-        parser.error(f"unknown phase(s) {unknown}: choose from {PHASES}")
-    sizes = [int(s) for s in args.sizes.split(",")]
-    workdir = BUILD_DIR / "bench"
-    workdir.mkdir(parents=True, exist_ok=True)
-
-    def runs_for(size: int) -> int:
-        return args.large_runs if size >= LARGE else args.runs
-
+        parser.error(f"unknown phase(s) {unknown}: choose from {', '.join(PHASES)}")
+    command, commit, host = the_command(argv), git(), machine()
+    log(f"bench: {command}  (git {commit['head'][:12]}, load {load_average()})")
     started = time.perf_counter()
-    results: dict[str, Any] = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": the_command(argv),
-        "machine": machine(),
-        "git": git(),
-        "runs": args.runs,
-        "large_runs": args.large_runs,
-        "phases_run": only,
-        "load_average": {"start": load_average()},
-        "phase_seconds": {},
-    }
-    log(f"bench: {results['command']}  (git {results['git']['head'][:12]}, load {results['load_average']['start']})")
-
-    def phase(name: str, body: Callable[[], Any]) -> None:
+    for name in [p for p in PHASES if p in only]:  # registry order, whatever the order given
         log(f"==> {name}")
+        workdir = BUILD_DIR / "bench" / name
+        workdir.mkdir(parents=True, exist_ok=True)
+        bench = Bench(workdir, args.runs, args.large_runs, [int(s) for s in args.sizes.split(",")], log)
+        entry: dict[str, Any] = {
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "command": command,
+            "options": {"runs": args.runs, "large_runs": args.large_runs, "sizes": bench.sizes},
+            "git": commit,
+            "machine": host,
+            "load_average": {"start": load_average()},
+        }
         start = time.perf_counter()
-        results[name.replace("-", "_")] = body()
-        results["phase_seconds"][name] = time.perf_counter() - start
-        results["load_average"][f"after {name}"] = load_average()
-        (workdir / "results.partial.json").write_text(json.dumps(results, indent=2))
-        log(f"    {name}: {results['phase_seconds'][name]:.0f} s")
-
-    if "overhead" in only or "scaling" in only:
-        start = time.perf_counter()
-        with localstack_endpoint(workdir / "localstack") as endpoint:
-            results["localstack"] = {
-                "start_seconds": time.perf_counter() - start,
-                "external": bool(os.environ.get(ENDPOINT_ENV)),
-            }
-            log(f"LocalStack at {endpoint} ({results['localstack']['start_seconds']:.1f} s)")
-            env = environment(endpoint)
-            iam = boto3.client(
-                "iam",
-                endpoint_url=endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="test",
-                aws_secret_access_key="test",
-            )
-            external = bool(os.environ.get(ENDPOINT_ENV))
-            api = ApiLog(
-                None if external else workdir / "localstack" / "localstack.log", None if external else localstack_pid()
-            )
-            results["localstack"]["api_calls_counted"] = api.path is not None
-            results["localstack"]["cpu_measured"] = api.pid is not None
-            if "overhead" in only:
-                phase("overhead", lambda: overhead.run(workdir / "overhead", env, api, iam, args.runs, log))
-            if "scaling" in only:
-                phase("scaling", lambda: scaling.run(workdir / "scaling", env, api, iam, sizes, runs_for, log))
-    if "evaluator" in only:
-        phase("evaluator", lambda: evaluator.run(log))
-    if "audit" in only:
-        with localstack_endpoint(workdir / "localstack-audit") as audit_endpoint:
-            phase("audit", lambda: audit.run(audit_endpoint, log, sizes))
-    if "make-test" in only:
-        phase("make-test", lambda: make_test.run(workdir / "make-test", log))
-
-    results["total_seconds"] = time.perf_counter() - started
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        entry["result"] = PHASES[name].run(bench)
+        entry["seconds"] = time.perf_counter() - start
+        entry["load_average"]["end"] = load_average()
+        results["phases"][name] = entry
+        results["phases"] = {p: results["phases"][p] for p in PHASES if p in results["phases"]}
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")  # after each phase
+        log(f"    {name}: {entry['seconds']:.0f} s")
     write_reports(results, args.out)
-    log(f"bench: {results['total_seconds'] / 60:.1f} min; wrote {args.out}/results.md, results.json, scaling.png")
+    log(f"bench: {(time.perf_counter() - started) / 60:.1f} min; wrote {args.out}/results.md and results.json")
     return 0
 
 

@@ -13,8 +13,8 @@
   on the same lines (tests/oracle/bench.mjs). Ours: wall time for all lines minus the wall time for one line
   (start-up); theirs: bench.mjs's own clock (parsing excluded). Rounds alternate.
 
-`python -m bench.audit [--sizes 10,100,1000] [--out DIR]` runs this phase alone and writes DIR/audit-results.json
-and DIR/audit-results.md; `make bench` runs it as the "audit" phase.
+`PYTHONPATH=tests python -m bench.audit [--sizes 10,100,1000] [--out DIR]` runs this phase alone and writes
+DIR/audit-results.json and DIR/audit-results.md; `make bench` runs it as the "audit" phase.
 """
 
 from __future__ import annotations
@@ -34,14 +34,16 @@ from typing import Any
 
 import boto3
 
+from bench.context import Bench
 from bench.evaluator import EXTRA_ACTIONS, POLICIES_DIR, SEED, Corpus, Item, _random_user, node
+from harness.localstack import localstack_endpoint
+from harness.paths import BUILD_DIR, REPO_ROOT
 from mfa_required import audit
 from mfa_required.evaluator import Request
-from mfa_required.localstack import localstack_endpoint
 from mfa_required.matrix import ALLOW_ALL, CAROLS, MODES, OWN, ROWS, Row
-from mfa_required.paths import BUILD_DIR, REPO_ROOT
 from mfa_required.personas import PERSONAS
 
+TITLE = "`mfa-required audit`: cost against LocalStack, and the evaluator's cold path"
 SIZES = (10, 100, 1000)
 ACCOUNTS = 10
 USERS_PER_ACCOUNT = 20
@@ -221,7 +223,12 @@ def cold_series(log: Callable[[str], None]) -> dict[str, Any]:
     }
 
 
-def run(endpoint: str, log: Callable[[str], None], sizes: list[int] | None = None) -> dict[str, Any]:
+def run(bench: Bench) -> dict[str, Any]:
+    with bench.localstack() as localstack:
+        return measure(localstack.endpoint, bench.log, list(SIZES))
+
+
+def measure(endpoint: str, log: Callable[[str], None], sizes: list[int] | None = None) -> dict[str, Any]:
     load = {"start": os.getloadavg()}
     results: dict[str, Any] = {"users": users_series(endpoint, list(sizes or SIZES), log)}
     load["after users"] = os.getloadavg()
@@ -235,8 +242,6 @@ def run(endpoint: str, log: Callable[[str], None], sizes: list[int] | None = Non
 
 def render(results: dict[str, Any]) -> str:
     lines = [
-        "## Audit cost against LocalStack",
-        "",
         "One account per size, audited once (`audit.audit_account`). *Account calls* read the whole account "
         "(GetCallerIdentity, GetAccountAuthorizationDetails pages, the credential report, attached AWS managed "
         "policies); *per-user calls* are the fallback for users missing from the credential report - on LocalStack "
@@ -323,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     BUILD_DIR.mkdir(exist_ok=True)
     with localstack_endpoint(Path(tempfile.mkdtemp(prefix="bench-audit-", dir=BUILD_DIR))) as endpoint:
-        results = run(endpoint, lambda m: print(m, flush=True), [int(s) for s in args.sizes.split(",")])
+        results = measure(endpoint, lambda m: print(m, flush=True), [int(s) for s in args.sizes.split(",")])
     (args.out / "audit-results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "audit-results.md").write_text(render(results))
     print(render(results))

@@ -1,4 +1,4 @@
-"""Phase 3: our evaluator (in-process, policies compiled once) versus iam-simulate (one node process), same requests.
+"""Evaluator: ours (in-process, policies compiled once) versus iam-simulate (one node process), same requests.
 
 The corpus: every access-matrix cell (matrix.cell_requests) of default.json and each example-*.json, plus
 GENERATED requests over default.json with a seeded random persona, user (name, IAM path, unique ID), action,
@@ -24,7 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.stats import summary
+from bench.context import Bench
+from bench.report import seconds, table
+from bench.stats import fmt, summary
+from harness.oracle import DEFAULT_PRINCIPAL
+from harness.paths import ORACLE_DIR
 from mfa_required.evaluator import PolicySet, Request
 from mfa_required.matrix import (
     ALLOW_ALL,
@@ -36,7 +40,6 @@ from mfa_required.matrix import (
     account_and_partition,
     cell_requests,
 )
-from mfa_required.oracle import DEFAULT_PRINCIPAL, ORACLE_DIR
 from mfa_required.personas import PERSONAS, User
 
 POLICIES_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "policies"
@@ -169,7 +172,7 @@ def node(args: Sequence[str], wire: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def run(log: Callable[[str], None]) -> dict[str, Any]:
+def measure(log: Callable[[str], None]) -> dict[str, Any]:
     data = corpus()
     wire = data.wire()
     n = len(data.items)
@@ -226,3 +229,58 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
         "target": TARGET,
         "target_met": speedup["median"] >= TARGET,
     }
+
+
+TITLE = "Evaluator versus oracle"
+
+
+def run(bench: Bench) -> dict[str, Any]:
+    return measure(bench.log)
+
+
+def render(e: dict[str, Any]) -> str:
+    rps = e["requests_per_second"]
+    safe = e["oracle_safe_once"]
+    return "\n\n".join(
+        [
+            f"{e['requests']:,} requests, the same for both: "
+            + ", ".join(f"{v:,} {k}" for k, v in e["corpus"].items())
+            + f" (seed {e['seed']}); {e['rounds']} rounds, alternating.",
+            table(
+                ["Entry point", "Requests per second", "Seconds for all requests"],
+                [
+                    ["ours (`PolicySet.evaluate`)", fmt(rps["ours"], 0), seconds(e["seconds"]["ours"])],
+                    [
+                        "iam-simulate `runUnsafeSimulation`",
+                        fmt(rps["oracle_unsafe"], 0),
+                        seconds(e["seconds"]["oracle_unsafe"]),
+                    ],
+                    [
+                        "iam-simulate `runSimulation` (validating), once",
+                        f"{safe['requests_per_second']:,.0f}",
+                        f"{safe['seconds']:.2f} s",
+                    ],
+                ],
+            ),
+            table(
+                ["Speed-up per request", "Measured", "Target"],
+                [
+                    [
+                        "ours over `runUnsafeSimulation` (per round)",
+                        fmt(e["speedup_over_oracle_unsafe"], 1, "×"),
+                        f"≥ {e['target']:.0f}×",
+                    ],
+                    ["ours over `runSimulation` (once)", f"{safe['speedup_once']:.1f}×", ""],
+                ],
+            ),
+            table(
+                ["Decisions compared with ours", "Agree", "Differ", "Errors"],
+                [
+                    [k.replace("oracle_", ""), f"{v['agree']:,}", f"{v['differ']:,}", ""]
+                    for k, v in e["agreement"].items()
+                ]
+                + [["errors (unsafe / safe)", "", "", f"{e['oracle_errors']} / {safe['errors']}"]],
+            ),
+            "Our decisions: " + ", ".join(f"{k} {v:,}" for k, v in sorted(e["decisions"].items())) + ".",
+        ]
+    )

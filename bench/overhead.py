@@ -1,4 +1,4 @@
-"""Phase 1: what the module costs over writing the same resources by hand.
+"""Module overhead: what the module costs over writing the same resources by hand.
 
 Three roots, measured in turn within each run (module, baseline, module+account_id, module, baseline, ...):
 
@@ -20,10 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.context import Bench
+from bench.report import ratio, seconds, table
 from bench.stats import summary
 from bench.tf import ApiLog, Root, Timing, fresh_dir, provider_block
-from mfa_required.paths import EXAMPLES_DIR, REPO_ROOT
-from mfa_required.terraform import root_from_example, root_from_text
+from harness.iam import exists
+from harness.paths import EXAMPLES_DIR, REPO_ROOT
+from harness.terraform import root_from_example, root_from_text
 
 GROUP = "developers"
 ACCOUNT_ID = "000000000000"  # LocalStack's default account
@@ -86,13 +89,13 @@ def planned_policy(root: Root) -> dict[str, Any]:
 
 
 def ensure_group(iam: Any) -> None:
-    try:
-        iam.get_group(GroupName=GROUP)
-    except iam.exceptions.NoSuchEntityException:
+    if not exists(iam.get_group, GroupName=GROUP):
         iam.create_group(GroupName=GROUP)
 
 
-def run(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int, log: Callable[[str], None]) -> Any:
+def measure(
+    workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int, log: Callable[[str], None]
+) -> dict[str, Any]:
     ensure_group(iam)
     roots = {"module": Root("module", root_from_example(EXAMPLES_DIR / "basic", fresh_dir(workdir / "m")), env, api)}
     module_policy = planned_policy(roots["module"])
@@ -152,3 +155,65 @@ def run(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int, lo
         "target": TARGET,
         "target_met": module_ratio["apply"]["median"] <= TARGET,
     }
+
+
+TITLE = "Module overhead"
+TITLES = {
+    "module": "module (`examples/basic`)",
+    "baseline": "baseline (literal `aws_iam_policy` + `aws_iam_group_policy_attachment`)",
+    "module_account_id": 'module with `account_id = "000000000000"`',
+}
+
+
+def run(bench: Bench) -> dict[str, Any]:
+    with bench.localstack() as localstack:
+        result = measure(bench.workdir, localstack.env, localstack.api, localstack.iam, bench.runs, bench.log)
+        return result | {"localstack": localstack.info}
+
+
+def _calls(calls: dict[str, int], prefix: str = "") -> int:
+    return sum(n for op, n in calls.items() if op.startswith(prefix))
+
+
+def render(o: dict[str, Any]) -> str:
+    phases = ("plan", "apply", "destroy", "total")
+    parts = [
+        f"{o['runs']} runs; {o['order']}. Same policy planned by each root as by the module: "
+        + ", ".join(f"{k} {v}" for k, v in o["same_policy"].items())
+        + "; `terraform init` once per root, untimed ("
+        + ", ".join(f"{k} {v:.1f} s" for k, v in o["init_seconds"].items())
+        + ").",
+        table(
+            ["Root, wall seconds", *phases],
+            [[title, *(seconds(o["seconds"][c][p]) for p in phases)] for c, title in TITLES.items()],
+        ),
+        table(
+            ["Ratio to the baseline of the same run", *phases],
+            [[TITLES[c], *(ratio(o["ratio_to_baseline"][c][p]) for p in phases)] for c in o["ratio_to_baseline"]]
+            + [["target for module apply", "", f"≤ {o['target']:.2f}", "", ""]],
+        ),
+        table(
+            ["Root, CPU seconds of terraform and provider", "plan", "apply", "destroy"],
+            [
+                [title, *(seconds(o["terraform_cpu_seconds"][c][p]) for p in ("plan", "apply", "destroy"))]
+                for c, title in TITLES.items()
+            ],
+        ),
+    ]
+    if any(o["api_calls"][c] for c in o["api_calls"]):
+        parts.append(
+            table(
+                ["Root, API calls (first run; of them sts:GetCallerIdentity)", "plan", "apply", "destroy"],
+                [
+                    [
+                        title,
+                        *(
+                            f"{_calls(o['api_calls'][c][p])} ({_calls(o['api_calls'][c][p], 'sts.')})"
+                            for p in ("plan", "apply", "destroy")
+                        ),
+                    ]
+                    for c, title in TITLES.items()
+                ],
+            )
+        )
+    return "\n\n".join(parts)

@@ -1,4 +1,4 @@
-"""Phase 2: attaching the policy to 10, 100, 1,000 users - per-user attachments versus one group with members.
+"""Scaling: attaching the policy to N users (default 10, 100, 500) - per-user attachments versus one group.
 
 Modes (the same module, default inputs otherwise):
 
@@ -27,10 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.context import Bench
+from bench.report import ratio, seconds, table
 from bench.stats import summary
 from bench.tf import ApiLog, Root, Timing, fresh_dir, provider_block
-from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import root_from_text
+from harness.paths import REPO_ROOT
+from harness.terraform import root_from_text
 
 MODES = ("users", "group")
 PHASES = ("plan", "apply", "noop_plan", "destroy")
@@ -130,7 +132,7 @@ def fixed_costs(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs:
     }
 
 
-def run(
+def measure(
     workdir: Path,
     env: dict[str, str],
     api: ApiLog,
@@ -231,3 +233,110 @@ def run(
         "by_size": results,
         "marginal": marginal,
     }
+
+
+TITLE = "Scaling with the number of users"
+PHASE_TITLES = {"plan": "plan", "apply": "apply", "noop_plan": "no-change plan", "destroy": "destroy"}
+MODE_TITLES = {"users": "per-user attachments", "group": "group + memberships"}
+LARGE = 500  # sizes from here on get --large-runs runs: one run of both modes at 1,000 users takes ~10 min
+
+
+def run(bench: Bench) -> dict[str, Any]:
+    def runs_for(size: int) -> int:
+        return bench.large_runs if size >= LARGE else bench.runs
+
+    with bench.localstack() as localstack:
+        result = measure(
+            bench.workdir, localstack.env, localstack.api, localstack.iam, bench.sizes, runs_for, bench.log
+        )
+        return result | {"localstack": localstack.info}
+
+
+def write_files(sc: dict[str, Any], out: Path) -> None:
+    from bench.plot import plot  # matplotlib only when rendering
+
+    plot(sc, out / "scaling.png")
+
+
+def _calls(calls: dict[str, int]) -> int:
+    return sum(calls.values())
+
+
+def render(sc: dict[str, Any]) -> str:
+    sizes, fixed = sc["sizes"], sc["fixed"]
+    by_size = {n: sc["by_size"][str(n)] for n in sizes}
+    latency = fixed["api_call_seconds"]
+    parts = [
+        f"Order: {sc['order']}.",
+        table(
+            ["Fixed cost", "Seconds"],
+            [
+                ["`terraform version` (no provider started)", seconds(fixed["terraform_version_seconds"])],
+                ["`terraform plan`, provider and no resource", seconds(fixed["empty_plan_seconds"])],
+                ["`terraform init` (once, local mirror)", f"{fixed['init_seconds']:.2f} s"],
+                [
+                    f"one IAM API call ({fixed['api_call_measured_with']})",
+                    f"{latency['median'] * 1000:.1f} ms ({latency['min'] * 1000:.1f}–{latency['max'] * 1000:.1f})",
+                ],
+            ],
+        ),
+        table(
+            ["Mode", "Phase", *(f"{n:,} users ({by_size[n]['runs']} runs)" for n in sizes)],
+            [
+                [MODE_TITLES[m], PHASE_TITLES[p], *(seconds(by_size[n]["seconds"][m][p]) for n in sizes)]
+                for m in sc["modes"]
+                for p in sc["phases"]
+            ]
+            + [["control (no module)", "plan", *(seconds(by_size[n]["control_plan_seconds"]) for n in sizes)]],
+        ),
+        table(
+            ["Ratio, same run", "Phase", *(f"{n:,} users" for n in sizes)],
+            [
+                ["group / per-user", PHASE_TITLES[p], *(ratio(by_size[n]["group_over_users"][p]) for n in sizes)]
+                for p in sc["phases"]
+            ]
+            + [
+                [
+                    "module per-user / control",
+                    "plan",
+                    *(ratio(by_size[n]["users_plan_over_control_plan"]) for n in sizes),
+                ]
+            ],
+        ),
+        "No-change plan exit codes (0: nothing to change): "
+        + "; ".join(f"{n:,} users {by_size[n]['noop_plan_exit_codes']}" for n in sizes)
+        + ".",
+        "![time vs users](scaling.png)",
+        table(
+            ["Marginal cost, ms per user", "Phase", *(f"{a:,}→{b:,}" for a, b in zip(sizes, sizes[1:], strict=False))],
+            [
+                [MODE_TITLES[m], PHASE_TITLES[p], *(f"{s['ms_per_user']:.1f}" for s in sc["marginal"][m][p])]
+                for m in sc["modes"]
+                for p in sc["phases"]
+            ],
+        ),
+    ]
+    top = sizes[-1]
+    big = by_size[top]
+    header = ["Mode", "Phase", "Wall", "API calls (first run)", "× one call's latency"]
+    cpu = "cpu_seconds" in big
+    if cpu:
+        header += ["terraform CPU", "provider CPU", "LocalStack CPU"]
+    rows = []
+    for m in sc["modes"]:
+        for p in sc["phases"]:
+            calls = _calls(big["api_calls"][m].get(p, {}))
+            row = [
+                MODE_TITLES[m],
+                PHASE_TITLES[p],
+                f"{big['seconds'][m][p]['median']:.1f} s",
+                f"{calls:,}",
+                f"{calls * latency['median']:.1f} s",
+            ]
+            if cpu:
+                row += [
+                    f"{big['cpu_seconds'][m][p][k]['median']:.1f} s" for k in ("terraform", "provider", "localstack")
+                ]
+            rows.append(row)
+    parts += [f"At {top:,} users (medians):", table(header, rows)]
+    return "\n\n".join(parts)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mfa_required.terraform import terraform
+from harness.terraform import terraform
 
 API_CALL = re.compile(r"localstack\.request\.aws\s*: AWS (\w+\.\w+) => (\d+)")
 

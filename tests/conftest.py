@@ -7,36 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from fixtures import IamWorld, PlanSummary, module_blocks
 from localstack_client.session import Session
 
-from mfa_required.localstack import localstack_endpoint
-from mfa_required.paths import EXAMPLES_DIR, REPO_ROOT
-from mfa_required.terraform import environment, root_from_example, root_from_text, terraform
+from harness.iam import IamWorld
+from harness.localstack import localstack_endpoint
+from harness.paths import EXAMPLES_DIR
+from harness.plans import EXAMPLES, PLAN_CASES, PROVIDERS, PlanSummary, example_module, example_vars, module_blocks
+from harness.terraform import environment, root_from_example, root_from_text, terraform
 
-EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.iterdir() if (path / "main.tf").exists())
-PLAN_CASES: dict[str, dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "plan_cases.yaml").read_text())
-PROVIDERS = """
-provider "aws" {
-  region = "us-east-1"
-}
-# LocalStack answers GetCallerIdentity with an arn:aws ARN, from which the provider would take its partition;
-# skipping that request makes the partition follow the region, as it does in those partitions.
-provider "aws" {
-  alias                       = "china"
-  region                      = "cn-north-1"
-  skip_requesting_account_id  = true
-  skip_credentials_validation = true
-}
-provider "aws" {
-  alias                       = "govcloud"
-  region                      = "us-gov-west-1"
-  skip_requesting_account_id  = true
-  skip_credentials_validation = true
-}
-"""
-
+# xdist groups (a module's XDIST_GROUP) and the check that they hold.
+pytest_plugins = ("harness.groups",)
 
 LOCALSTACK_LOGS: list[Path] = []
 
@@ -85,31 +65,13 @@ def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], w
     terraform pays provider start-up once instead of once per case."""
     workdir = tmp_path_factory.mktemp("plan-all")
     examples = {
-        f"example_{name.replace('-', '_')}": {"source": root_from_example(EXAMPLES_DIR / name, workdir / "examples")}
+        example_module(name): {"source": root_from_example(EXAMPLES_DIR / name, workdir / "examples")}
         | {"inputs": example_vars(name)}
         for name in EXAMPLES
     }
-    root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples, REPO_ROOT))
+    root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples))
     return PlanSummary.from_plan(terraform(root, tf_env).plan(output=True))
-
-
-def example_policy(plan: PlanSummary, example: str) -> str:
-    return str(plan.outputs[f"example_{example.replace('-', '_')}"])
-
-
-def example_vars(name: str) -> dict[str, Any]:
-    """Inputs that point an example at the pre-existing world instead of its defaults."""
-    return {"basic": {}, "complete": {"users": ["dev-ana"], "groups": ["developers"]}}.get(name, {"users": ["dev-ana"]})
 
 
 def pytest_report_header() -> str:
     return f"mfa_required examples: {', '.join(EXAMPLES)}"
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests sharing a session fixture that runs terraform stay on one xdist worker (--dist loadgroup)."""
-    for item in items:
-        group = getattr(getattr(item, "module", None), "XDIST_GROUP", None)
-        if group and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(group))

@@ -18,13 +18,14 @@ run "default_policy" {
   assert {
     condition = [for statement in jsondecode(output.policy_json).Statement : statement.Sid] == [
       "AllowViewAccountInfo", "AllowManageOwnUser", "AllowManageOwnVirtualMFADevice",
-      "DenyAllExceptListedIfNoMFA", "DenyOthersCredentialsIfNoMFA", "DenyCredentialChangesWithAccessKey",
+      "DenyAllExceptListedIfNoMFA", "DenyOthersCredentialsIfNoMFA", "DenyCliSignInIfNoMFA",
+      "DenyCredentialChangesWithAccessKey", "DenyCredentialCreationWithoutMFA", "DenyFederationWithAccessKey",
     ]
     error_message = "The default policy has an unexpected list of statements."
   }
   assert {
-    condition     = jsondecode(output.policy_json).Statement[3].Condition == { Bool = { "aws:MultiFactorAuthPresent" = "false", "aws:ViaAWSService" = "false" } }
-    error_message = "Access keys (no MFA key) and AWS service calls must not be denied by default."
+    condition     = jsondecode(output.policy_json).Statement[3].Condition == { Bool = { "aws:MultiFactorAuthPresent" = "false" }, BoolIfExists = { "aws:ViaAWSService" = "false" } }
+    error_message = "Access keys (no MFA key) and AWS service calls must not be denied by default, and a missing aws:ViaAWSService must not lift the deny."
   }
   assert {
     condition     = strcontains(output.policy_json, "arn:aws:iam::210987654321:user/*/$${aws:username}")
@@ -75,8 +76,8 @@ run "guard_disabled" {
   }
 
   assert {
-    condition     = length(jsondecode(output.policy_json).Statement) == 5
-    error_message = "Without the guard the policy has no access-key statement."
+    condition     = length(jsondecode(output.policy_json).Statement) == 6
+    error_message = "Without the guard the policy has none of the three guard statements."
   }
 }
 
@@ -95,6 +96,16 @@ run "rejects_bad_action" {
 
   variables {
     additional_actions_without_mfa = ["iam GetUser"]
+  }
+
+  expect_failures = [var.additional_actions_without_mfa]
+}
+
+run "rejects_iam_wildcard_exemption" {
+  command = plan
+
+  variables {
+    additional_actions_without_mfa = ["iam:*MFA*"]
   }
 
   expect_failures = [var.additional_actions_without_mfa]

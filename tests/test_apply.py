@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, example_vars
-from fixtures import IamWorld
 
-from mfa_required.paths import EXAMPLES_DIR
-from mfa_required.terraform import plan_exit_code, root_from_example, terraform
+from harness.iam import IamWorld
+from harness.paths import EXAMPLES_DIR
+from harness.plans import EXAMPLES, example_vars
+from harness.terraform import plan_exit_code, root_from_example, terraform
 
 # What each example attaches, given example_vars(): users and groups, and members of a created group.
 ATTACHMENTS: dict[str, dict[str, Any]] = {

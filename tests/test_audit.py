@@ -24,9 +24,9 @@ import boto3
 import pytest
 import yaml
 
+from harness.paths import REPO_ROOT
+from harness.terraform import root_from_text, terraform
 from mfa_required import audit
-from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import root_from_text, terraform
 
 XDIST_GROUP = "audit"
 DATA = Path(__file__).parent / "data"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tftest
-from fixtures import IamWorld
 
-from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import as_tf_vars, plan_exit_code, root_from_text, terraform
+from harness.iam import IamWorld
+from harness.paths import REPO_ROOT
+from harness.terraform import as_tf_vars, plan_exit_code, root_from_text, terraform
 
 XDIST_GROUP = "lifecycle"
 ROOT = f"""
@@ -24,8 +25,21 @@ variable "name" {{
   type = string
 }}
 
-variable "guard" {{
-  type = bool
+variable "behaviour" {{
+  type = object({{
+    account_id                              = string
+    additional_actions_without_mfa          = list(string)
+    allow_list_users_without_mfa            = bool
+    allow_login_profile_changes_without_mfa = bool
+    allow_mfa_removal_without_mfa           = bool
+    allow_password_change_without_mfa       = bool
+    enforce_for_programmatic_access         = bool
+    exempt_aws_service_calls                = bool
+    guard_credentials_from_access_keys      = bool
+    mfa_device_names                        = string
+    self_service                            = map(bool)
+    tags                                    = map(string)
+  }})
 }}
 
 module "mfa_required" {{
@@ -37,7 +51,19 @@ module "mfa_required" {{
   create_group                       = true
   group_name                         = "lifecycle-group"
   group_users                        = ["dev-ben"]
-  guard_credentials_from_access_keys = var.guard
+
+  account_id                              = var.behaviour.account_id
+  additional_actions_without_mfa          = var.behaviour.additional_actions_without_mfa
+  allow_list_users_without_mfa            = var.behaviour.allow_list_users_without_mfa
+  allow_login_profile_changes_without_mfa = var.behaviour.allow_login_profile_changes_without_mfa
+  allow_mfa_removal_without_mfa           = var.behaviour.allow_mfa_removal_without_mfa
+  allow_password_change_without_mfa       = var.behaviour.allow_password_change_without_mfa
+  enforce_for_programmatic_access         = var.behaviour.enforce_for_programmatic_access
+  exempt_aws_service_calls                = var.behaviour.exempt_aws_service_calls
+  guard_credentials_from_access_keys      = var.behaviour.guard_credentials_from_access_keys
+  mfa_device_names                        = var.behaviour.mfa_device_names
+  self_service                            = var.behaviour.self_service
+  tags                                    = var.behaviour.tags
 }}
 
 # Two instances with default inputs in one account: the name prefix keeps them apart.
@@ -59,6 +85,48 @@ output "default_policy_arns" {{
   value = [module.first_default.policy_arn, module.second_default.policy_arn]
 }}
 """
+# Every input that changes what the policy does (not its name, path, description or attachments): the module's
+# defaults, then each one changed at once. LocalStack's account is 000000000000, so account_id changes no ARN.
+DEFAULTS: dict[str, Any] = {
+    "account_id": None,
+    "additional_actions_without_mfa": [],
+    "allow_list_users_without_mfa": False,
+    "allow_login_profile_changes_without_mfa": False,
+    "allow_mfa_removal_without_mfa": False,
+    "allow_password_change_without_mfa": True,
+    "enforce_for_programmatic_access": False,
+    "exempt_aws_service_calls": True,
+    "guard_credentials_from_access_keys": True,
+    "mfa_device_names": "any",
+    "self_service": {},
+    "tags": {},
+}
+CHANGED: dict[str, Any] = {
+    "account_id": "000000000000",
+    "additional_actions_without_mfa": ["iam:GetAccountSummary"],
+    "allow_list_users_without_mfa": True,
+    "allow_login_profile_changes_without_mfa": True,
+    "allow_mfa_removal_without_mfa": True,
+    "allow_password_change_without_mfa": False,
+    "enforce_for_programmatic_access": True,
+    "exempt_aws_service_calls": False,
+    "guard_credentials_from_access_keys": False,
+    "mfa_device_names": "username",
+    "self_service": {"access_keys": True},
+    "tags": {"team": "security"},
+}
+NOT_BEHAVIOUR = {
+    "name",
+    "use_name_prefix",
+    "path",
+    "description",
+    "users",
+    "groups",
+    "create_group",
+    "group_name",
+    "group_path",
+    "group_users",
+}
 POLICY = "module.mfa_required.aws_iam_policy.this"
 USER_ATTACHMENT = 'module.mfa_required.aws_iam_user_policy_attachment.this["dev-ana"]'
 GROUP_ATTACHMENT = "module.mfa_required.aws_iam_group_policy_attachment.group[0]"
@@ -106,10 +174,10 @@ def deployment(
     deployment = Deployment(terraform(root_from_text(tmp_path_factory.mktemp("lifecycle"), ROOT), tf_env), world)
     iam = world.iam
     try:
-        deployment.apply("created", name="lifecycle-mfa", guard=True)
+        deployment.apply("created", name="lifecycle-mfa", behaviour=json.dumps(DEFAULTS))
         iam.add_user_to_group(GroupName="lifecycle-group", UserName="dev-ana")  # a member added outside
-        deployment.apply("behaviour changed", name="lifecycle-mfa", guard=False)
-        deployment.apply("renamed", name="lifecycle-mfa-renamed", guard=False)
+        deployment.apply("behaviour changed", name="lifecycle-mfa", behaviour=json.dumps(CHANGED))
+        deployment.apply("renamed", name="lifecycle-mfa-renamed", behaviour=json.dumps(CHANGED))
         deployment.steps["kept"] = {
             "plan_exit_code": plan_exit_code(deployment.tf, **(deployment.applied_vars or {})),
             "members": world.group_members("lifecycle-group"),
@@ -136,6 +204,12 @@ def test_two_default_instances_do_not_collide(deployment: Deployment) -> None:
     first, second = deployment.steps["created"]["outputs"]["default_policy_arns"]
     assert first != second
     assert {first, second} <= deployment.steps["created"]["user_policies"]
+
+
+def test_every_behaviour_input_is_changed() -> None:
+    declared = set(re.findall(r'^variable "(\w+)"', (REPO_ROOT / "variables.tf").read_text(), re.M))
+    assert set(DEFAULTS) == set(CHANGED) == declared - NOT_BEHAVIOUR
+    assert all(DEFAULTS[key] != CHANGED[key] for key in DEFAULTS)
 
 
 def test_behaviour_change_updates_policy_in_place(deployment: Deployment) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mfa_required.localstack import ENDPOINT_ENV, LocalStackError, LocalStackProcess, free_port, localstack_endpoint
+from harness.localstack import ENDPOINT_ENV, LocalStackError, LocalStackProcess, free_port, localstack_endpoint
+from harness.paths import TESTS_DIR
 
 XDIST_GROUP = "localstack"
 
@@ -44,15 +45,16 @@ def test_no_orphan_when_the_harness_is_killed(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import os, pathlib
-        from mfa_required.localstack import LocalStackProcess
+        from harness.localstack import LocalStackProcess
         process = LocalStackProcess(pathlib.Path({str(tmp_path)!r}))
         process.start()
         pathlib.Path({str(tmp_path / "pid")!r}).write_text(str(process._process.pid))
         os.kill(os.getpid(), 9)
         """
     )
-    harness = subprocess.run([sys.executable, "-c", script], check=False, timeout=120)
-    assert harness.returncode == -9
+    env = {**os.environ, "PYTHONPATH": str(TESTS_DIR)}  # `harness` is importable from tests/
+    killed = subprocess.run([sys.executable, "-c", script], env=env, check=False, timeout=120)
+    assert killed.returncode == -9
     pid = int((tmp_path / "pid").read_text())
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and _alive(pid):

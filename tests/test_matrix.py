@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pytest
-from conftest import EXAMPLES, example_policy
-from fixtures import PlanSummary
 
+from harness.plans import EXAMPLES, PlanSummary, example_policy
 from mfa_required.matrix import (
     CREDENTIAL_CHANGES,
     EXEMPT_ACCOUNT_ACTIONS,
     EXEMPT_USER_ACTIONS,
+    NEEDS_MFA_OWN,
+    NEEDS_RESOURCE_POLICY,
     ROWS,
     SELF_SERVICE_CREDENTIALS,
     Matrix,
@@ -29,7 +30,24 @@ ALLOWED, DENIED, IMPLICIT = "Allowed", "ExplicitlyDenied", "ImplicitlyDenied"
 WITH_MFA = ("console-mfa", "sts-mfa")
 LOGIN_PROFILE = {f"{a} own" for a in CREDENTIAL_CHANGES if "LoginProfile" in a}
 MFA_REMOVAL = {"iam:DeactivateMFADevice own", "iam:DeleteVirtualMFADevice own"}
-GUARDED = LOGIN_PROFILE | {"iam:DeactivateMFADevice own", "iam:EnableMFADevice own"}  # the access-key guard
+# The access-key guard: no console takeover, no credential that outlives the key's rotation, no federation.
+CREDENTIAL_ISSUING = {
+    f"{a} own"
+    for a in (
+        "iam:CreateAccessKey",
+        "iam:UpdateAccessKey",
+        "iam:UploadSSHPublicKey",
+        "iam:UploadSigningCertificate",
+        "iam:CreateServiceSpecificCredential",
+    )
+}
+FEDERATION = "sts:GetFederationToken own"
+GUARDED = LOGIN_PROFILE | {"iam:DeactivateMFADevice own", "iam:EnableMFADevice own"} | CREDENTIAL_ISSUING | {FEDERATION}
+# Identity policies alone never allow these (a trust or key policy must): with MFA they stay implicitly denied.
+NEEDS_RESOURCE = set(NEEDS_RESOURCE_POLICY)
+# Console sign-in is never denied (a user without MFA must sign in to enrol); aws login needs MFA, always.
+SIGN_IN_CONSOLE = {"signin:Authenticate", "signin:AuthorizeOAuth2Access console", "signin:CreateOAuth2Token console"}
+CLI_SIGN_IN = {"signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"}
 CAROL_USER_ROWS = {r.key for r in ROWS if r.target == "carol" and "VirtualMFADevice" not in r.action}
 ALL_ROWS = [r.key for r in ROWS]
 
@@ -64,6 +82,7 @@ class Expect:
     def exempt(self) -> set[str]:
         """Rows allowed without MFA (to a persona the access-key guard does not stop)."""
         rows = {f"{a} own" for a in EXEMPT_USER_ACTIONS} | {*EXEMPT_ACCOUNT_ACTIONS, "sts:GetSessionToken"}
+        rows |= SIGN_IN_CONSOLE
         rows |= self.devices() | set(self.extra_exempt)
         rows |= {"iam:ListUsers"} if self.list_users == "exempt" else set()
         rows |= MFA_REMOVAL if self.mfa_removal == "exempt" else set()
@@ -71,7 +90,8 @@ class Expect:
 
     def granted(self) -> set[str]:
         """Rows the policy alone allows with MFA, other users' devices aside (test_policy_alone_..._device)."""
-        rows = self.exempt() - set(self.extra_exempt) | MFA_REMOVAL | LOGIN_PROFILE
+        rows = self.exempt() - set(self.extra_exempt) - SIGN_IN_CONSOLE | MFA_REMOVAL | LOGIN_PROFILE
+        rows |= {f"{a} own" for a in NEEDS_MFA_OWN}
         rows |= {"iam:DeleteVirtualMFADevice own-other-name"} if self.device_names == "any" else set()
         return rows | {f"{a} own" for kind in self.self_service for a in SELF_SERVICE_CREDENTIALS[kind]}
 
@@ -122,6 +142,11 @@ def cells(personas: Iterable[str], rows: Iterable[str], decide: object) -> dict[
     }
 
 
+def unless_resource_policy(row: str) -> str:
+    """What Allow * beside the policy gives a request the policy does not deny."""
+    return IMPLICIT if row in NEEDS_RESOURCE else ALLOWED
+
+
 def test_every_example_has_expectations() -> None:
     assert sorted(POLICIES) == sorted(["default", *EXAMPLES])
 
@@ -133,7 +158,7 @@ def test_no_mfa_nothing_but_self_service(matrices: dict[str, Matrix], policy: st
 
     def decide(persona: str, row: str) -> str:
         guarded = persona == "access-key" and e.credential_guard and row in GUARDED
-        return ALLOWED if row in e.exempt() and not guarded else DENIED
+        return unless_resource_policy(row) if row in e.exempt() and not guarded else DENIED
 
     check(matrices[policy], cells(e.no_mfa_personas(), ALL_ROWS, decide), BESIDE)
 
@@ -144,22 +169,30 @@ def test_access_keys_unaffected_by_default(matrices: dict[str, Matrix], policy: 
     e = EXPECT[policy]
 
     def decide(persona: str, row: str) -> str:
-        if e.credential_guard and row in GUARDED:
+        if e.credential_guard and row in GUARDED or row in CLI_SIGN_IN:
             return DENIED
-        return ALLOWED if e.access_keys == "unaffected" or row in e.exempt() else DENIED
+        return unless_resource_policy(row) if e.access_keys == "unaffected" or row in e.exempt() else DENIED
 
     check(matrices[policy], cells(["access-key"], ALL_ROWS, decide), BESIDE)
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-def test_access_key_cannot_change_mfa_or_login_profile(matrices: dict[str, Matrix], policy: str) -> None:
+def test_access_key_cannot_change_mfa_login_profile_credentials_or_federate(
+    matrices: dict[str, Matrix], policy: str
+) -> None:
+    """A leaked long-term key cannot take over the console (MFA, login profile, a federated console session) nor
+    mint a credential that survives its rotation; an MFA session (GetSessionToken with a code) can."""
     e = EXPECT[policy]
     expected = cells(["access-key"], GUARDED, DENIED if e.credential_guard else ALLOWED)
-    for mode in (ALONE, BESIDE):
-        check(matrices[policy], expected, mode)
-        if e.credential_guard:
-            for persona, user, row in expected:
-                assert "DenyCredentialChangesWithAccessKey" in matrices[policy][persona, user, row, mode].sids
+    check(matrices[policy], expected, BESIDE)
+    if e.credential_guard:
+        check(matrices[policy], expected, ALONE)
+        for persona, user, row in expected:
+            sid = {FEDERATION: "DenyFederationWithAccessKey"}.get(row, "DenyCredentialChangesWithAccessKey")
+            if row in CREDENTIAL_ISSUING:
+                sid = "DenyCredentialCreationWithoutMFA"
+            assert sid in matrices[policy][persona, user, row, ALONE].sids
+    check(matrices[policy], cells(["sts-mfa"], GUARDED, ALLOWED), BESIDE)
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -212,14 +245,17 @@ def test_other_users_unassigned_device_deletable_only_with_any_names(matrices: d
         for (persona, _user, row, mode), cell in matrices[policy].cells.items()
         if row == "iam:DeleteVirtualMFADevice carol" and mode == ALONE and cell.decision == ALLOWED
     }
-    allowed_personas = {p.key for p in PERSONAS} - set(EXPECT[policy].no_mfa_personas())
+    # Sessions without MFA that are not the user's own (a role's; a federated user's where keys are enforced) are
+    # denied like the user's own sessions without MFA.
+    without_mfa = {"role"} | ({"federated"} if EXPECT[policy].access_keys == "enforced" else set())
+    allowed_personas = {p.key for p in PERSONAS} - set(EXPECT[policy].no_mfa_personas()) - without_mfa
     expected = allowed_personas if EXPECT[policy].device_names == "any" else set()
     assert granted == expected
 
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_with_mfa_nothing_denied(matrices: dict[str, Matrix], policy: str) -> None:
-    check(matrices[policy], cells(WITH_MFA, ALL_ROWS, ALLOWED), BESIDE)
+    check(matrices[policy], cells(WITH_MFA, ALL_ROWS, lambda p, r: unless_resource_policy(r)), BESIDE)
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -228,7 +264,13 @@ def test_service_calls_not_denied(matrices: dict[str, Matrix], policy: str) -> N
     exactly like a console session without MFA)."""
     e, m = EXPECT[policy], matrices[policy]
     if e.service_calls == "exempt":
-        check(m, cells(["service"], ALL_ROWS, ALLOWED), BESIDE)
+
+        def decide(persona: str, row: str) -> str:
+            if row in CLI_SIGN_IN or e.credential_guard and row in CREDENTIAL_ISSUING:
+                return DENIED  # aws login and minting credentials need MFA, even through a service
+            return unless_resource_policy(row)
+
+        check(m, cells(["service"], ALL_ROWS, decide), BESIDE)
     else:
         for mode in (ALONE, BESIDE):
             check(
@@ -246,7 +288,8 @@ def test_self_service_allowed_by_policy_alone(matrices: dict[str, Matrix], polic
     def without_mfa(persona: str, row: str) -> str:
         return DENIED if persona == "access-key" and e.credential_guard and row in GUARDED else ALLOWED
 
-    check(matrices[policy], cells(e.no_mfa_personas(), e.exempt() - set(e.extra_exempt), without_mfa), ALONE)
+    exempt_granted = e.exempt() - set(e.extra_exempt) - SIGN_IN_CONSOLE
+    check(matrices[policy], cells(e.no_mfa_personas(), exempt_granted, without_mfa), ALONE)
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -278,3 +321,35 @@ def test_path_users_behave_like_root_path_users(matrices: dict[str, Matrix], pol
     alice, bob = (u.name for u in USERS)
     differ = [(p, r, mode) for (p, u, r, mode), cell in m.cells.items() if u == alice and cell != m[p, bob, r, mode]]
     assert not differ
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_role_session_without_mfa_gets_nothing_on_users(matrices: dict[str, Matrix], policy: str) -> None:
+    """Attached to a role by mistake: a session without MFA has no aws:username, so no own-user exemption matches;
+    only account-level exempt requests and device creation (mfa/*, or none with device_names = username) remain."""
+    e, m = EXPECT[policy], matrices[policy]
+    account_level = {r.key for r in ROWS if r.target == "-"}
+    allowed = (e.exempt() & account_level) | {r for r in e.devices() if e.device_names == "any"}
+
+    def decide(persona: str, row: str) -> str:
+        return unless_resource_policy(row) if row in allowed else DENIED
+
+    check(m, cells(["role"], ALL_ROWS, decide), BESIDE)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_federated_session_is_treated_like_an_access_key(matrices: dict[str, Matrix], policy: str) -> None:
+    """A GetFederationToken session carries no MFA key and no aws:username: the deny does not reach it unless
+    access keys are enforced, which is why the guard denies GetFederationToken to long-term keys."""
+    e, m = EXPECT[policy], matrices[policy]
+
+    def decide(persona: str, row: str) -> str:
+        if row == FEDERATION and e.credential_guard or row in CLI_SIGN_IN:
+            return DENIED
+        if e.access_keys == "enforced" and row not in e.exempt():
+            return DENIED
+        if e.access_keys == "enforced" and f"{row.split()[0]} own" in {f"{a} own" for a in EXEMPT_USER_ACTIONS}:
+            return DENIED  # DenyOthersCredentialsIfNoMFA: with no aws:username, "own" is no one's
+        return unless_resource_policy(row)
+
+    check(m, cells(["federated"], ALL_ROWS, decide), BESIDE)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 
 import pytest
-from conftest import EXAMPLES, PLAN_CASES, example_policy
-from fixtures import DATA, PlanSummary, expected_policy
+
+from harness.paths import DATA_DIR as DATA
+from harness.paths import REPO_ROOT
+from harness.plans import EXAMPLES, PLAN_CASES, PlanSummary, example_policy, expected_policy
 
 XDIST_GROUP = "plan"
 # Set to rewrite the expected documents from the current rendering; review the diff before committing.
@@ -38,7 +41,8 @@ def test_partitions_reach_every_arn(plan_all: PlanSummary) -> None:
     for case, partition in [("default", "aws"), ("partition_china", "aws-cn"), ("partition_govcloud", "aws-us-gov")]:
         rendered = plan_all.outputs[case]
         arns = [arn for arn in json.dumps(json.loads(rendered)).split('"') if arn.startswith("arn:")]
-        assert arns and all(arn.startswith(f"arn:{partition}:iam::123456789012:") for arn in arns), case
+        prefixes = (f"arn:{partition}:iam::123456789012:", f"arn:{partition}:signin:::console/")
+        assert arns and all(arn.startswith(prefixes) for arn in arns), case
 
 
 def test_attachment_values(plan_all: PlanSummary) -> None:
@@ -77,3 +81,29 @@ def test_example_resource_counts(plan_all: PlanSummary, example: str) -> None:
     prefix = f"module.example_{example.replace('-', '_')}."
     counts = Counter(address.split(".")[-2].split("[")[0] for address in plan_all.values if address.startswith(prefix))
     assert dict(counts) == EXAMPLE_RESOURCES[example]
+
+
+# IAM cannot change these in place: a change replaces the policy (new ARN, attachments re-created).
+REPLACING = ("name", "name_prefix", "path", "description")
+NAMING_INPUTS = {"name", "use_name_prefix", "path", "description"}
+
+
+def test_no_behaviour_input_replaces_the_policy(plan_all: PlanSummary) -> None:
+    """Every case that leaves the naming inputs alone plans the default's name, path and description, whatever
+    behaviour it asks for: toggling a behaviour input updates the policy in place (same ARN)."""
+    default = plan_all.values["module.default.aws_iam_policy.this"]
+    assert default["description"] and default["name_prefix"] == "require-mfa-"  # known at plan: comparable
+    differ = {
+        case: {k: plan_all.values[f"module.{case}.aws_iam_policy.this"].get(k) for k in REPLACING}
+        for case, spec in PLAN_CASES.items()
+        if not NAMING_INPUTS & set(spec.get("inputs", {}))
+        and any(plan_all.values[f"module.{case}.aws_iam_policy.this"].get(k) != default.get(k) for k in REPLACING)
+    }
+    assert not differ, f"cases that would replace the default policy: {differ}"
+
+
+def test_every_input_is_planned_by_some_case() -> None:
+    """So that the test above sees every behaviour input toggled away from its default."""
+    declared = set(re.findall(r'^variable "(\w+)"', (REPO_ROOT / "variables.tf").read_text(), re.M))
+    planned = {key for spec in PLAN_CASES.values() for key in spec.get("inputs", {})}
+    assert declared - planned == set(), f"inputs no plan case sets: {declared - planned}"

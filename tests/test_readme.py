@@ -10,99 +10,34 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fixtures import DATA, IamWorld, PlanSummary
 
-from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import root_from_text, terraform
+from harness.iam import IamWorld, create_users, delete_policy, delete_users
+from harness.paths import REPO_ROOT
+from harness.plans import PlanSummary
+from harness.readme import (
+    LOCALSTACK_ACCOUNT,
+    README_ACCOUNT,
+    README_TEXT,
+    README_VERSION,
+    REGISTRY_SOURCE,
+    SEED_POLICY_NAME,
+    fenced_blocks,
+    localise,
+    section,
+    seed_document,
+)
+from harness.terraform import root_from_text, terraform
 
 XDIST_GROUP = "readme"
 
-README = REPO_ROOT / "README.md"
-README_TEXT = README.read_text(encoding="utf-8")
-REGISTRY_SOURCE = "mfa-required/mfa-required/aws"
-README_VERSION = "~> 1.0"
-README_ACCOUNT = "123456789012"  # the account id the README's import block uses
-LOCALSTACK_ACCOUNT = "000000000000"
-SEED_POLICY_NAME = "RequireMFA"
 # Users and groups the README's blocks name; the world fixture provides the group.
 README_USERS = ("alice", "bob", "carol")
-
-
-def fenced_blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
-
-
 HCL_BLOCKS = fenced_blocks(README_TEXT, "hcl")
 BLOCK_IDS = [f"block{index}" for index in range(1, len(HCL_BLOCKS) + 1)]
 
 
-def section(text: str, heading: str) -> str:
-    """The text under a `## heading`, up to the next second-level heading."""
-    start = text.index(f"\n## {heading}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else None]
-
-
 def module_name(index: int) -> str:
     return f"readme_block{index}"
-
-
-def localise(block: str, name: str = "mfa_required") -> str:
-    """A README block pointed at this checkout and LocalStack's account: registry source replaced by the repository
-    path, `version` dropped (a local path takes none), module renamed to `name`, import ids in LocalStack's account."""
-    text, sources = re.subn(
-        rf'(?m)^(\s*)source\s*=\s*"{re.escape(REGISTRY_SOURCE)}"$', rf'\1source = "{REPO_ROOT}"', block
-    )
-    assert sources == block.count('module "'), f"every module block must use the registry source:\n{block}"
-    text = re.sub(r'(?m)^\s*version\s*=\s*"[^"]*"\n', "", text)
-    text = text.replace('module "mfa_required"', f'module "{name}"').replace("module.mfa_required.", f"module.{name}.")
-    return text.replace(f"arn:aws:iam::{README_ACCOUNT}:", f"arn:aws:iam::{LOCALSTACK_ACCOUNT}:")
-
-
-def seed_document() -> str:
-    return (DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", LOCALSTACK_ACCOUNT)
-
-
-def iam_error(error: Exception, code: str) -> bool:
-    return getattr(error, "response", {}).get("Error", {}).get("Code") == code
-
-
-def create_users(iam: Any, users: tuple[str, ...]) -> list[str]:
-    """Create the users that do not exist yet; returns the ones created."""
-    created = []
-    for user in users:
-        try:
-            iam.get_user(UserName=user)
-        except Exception as error:
-            if not iam_error(error, "NoSuchEntity"):
-                raise
-            iam.create_user(UserName=user)
-            created.append(user)
-    return created
-
-
-def delete_users(iam: Any, users: list[str]) -> None:
-    for user in users:
-        for attached in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:
-            iam.detach_user_policy(UserName=user, PolicyArn=attached["PolicyArn"])
-        for group in iam.list_groups_for_user(UserName=user)["Groups"]:
-            iam.remove_user_from_group(GroupName=group["GroupName"], UserName=user)
-        iam.delete_user(UserName=user)
-
-
-def delete_policy(iam: Any, arn: str) -> None:
-    """Detach a managed policy from every entity, delete its non-default versions, then the policy."""
-    entities = iam.list_entities_for_policy(PolicyArn=arn)
-    for user in entities.get("PolicyUsers", []):
-        iam.detach_user_policy(UserName=user["UserName"], PolicyArn=arn)
-    for group in entities.get("PolicyGroups", []):
-        iam.detach_group_policy(GroupName=group["GroupName"], PolicyArn=arn)
-    for role in entities.get("PolicyRoles", []):
-        iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=arn)
-    for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
-        if not version["IsDefaultVersion"]:
-            iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
-    iam.delete_policy(PolicyArn=arn)
 
 
 # ---------------------------------------------------------------------------

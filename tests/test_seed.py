@@ -8,9 +8,9 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from conftest import example_policy
-from fixtures import DATA, PlanSummary
 
+from harness.paths import DATA_DIR as DATA
+from harness.plans import PlanSummary, example_policy
 from mfa_required.matrix import Matrix, compute
 from mfa_required.personas import PERSONAS
 
@@ -23,6 +23,10 @@ ALL_PERSONAS = tuple(p.key for p in PERSONAS)
 # Denied by the MFA statements of both: the example does not exempt AWS service calls, like the seed.
 NO_MFA = ("console", "sts", "service")
 NOT_DENIED = ("access-key", "console-mfa", "sts-mfa")  # the MFA statements never apply to them
+ROLE = ("role",)  # MFA "false" and no aws:username: denied, and no own-user exemption matches it
+CONSOLE_SIGN_IN = ("signin:Authenticate", "signin:AuthorizeOAuth2Access console", "signin:CreateOAuth2Token console")
+CLI_SIGN_IN = ("signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token")
+USER_PERSONAS = tuple(p for p in ALL_PERSONAS if p not in ("federated", "role"))  # they carry aws:username
 PATH_USER_ROWS = tuple(
     f"iam:{a} own"
     for a in (
@@ -55,14 +59,22 @@ PATH = "users with an IAM path (user/engineering/bob) are matched by user/*/${aw
 FIXES = [
     Fix(GET_USER, ("iam:GetUser own",), NO_MFA, BOTH_USERS, BOTH_MODES, "ExplicitlyDenied", "Allowed"),
     Fix(GET_USER, ("iam:GetUser own",), NOT_DENIED, BOTH_USERS, ("alone",), "ImplicitlyDenied", "Allowed"),
-    Fix(SESSION_TOKEN, ("sts:GetSessionToken",), NO_MFA, BOTH_USERS, BOTH_MODES, "ExplicitlyDenied", "Allowed"),
-    Fix(SESSION_TOKEN, ("sts:GetSessionToken",), NOT_DENIED, BOTH_USERS, ("alone",), "ImplicitlyDenied", "Allowed"),
+    Fix(SESSION_TOKEN, ("sts:GetSessionToken",), NO_MFA + ROLE, BOTH_USERS, BOTH_MODES, "ExplicitlyDenied", "Allowed"),
+    Fix(
+        SESSION_TOKEN,
+        ("sts:GetSessionToken",),
+        (*NOT_DENIED, "federated"),
+        BOTH_USERS,
+        ("alone",),
+        "ImplicitlyDenied",
+        "Allowed",
+    ),
     Fix(PATH, PATH_USER_ROWS, NO_MFA, ("bob",), BOTH_MODES, "ExplicitlyDenied", "Allowed"),
     Fix(PATH, PATH_USER_ROWS, NOT_DENIED, ("bob",), ("alone",), "ImplicitlyDenied", "Allowed"),
     Fix(
         PATH + " (the seed's second deny does not list iam:ListMFADevices, so its grant is only missing)",
         ("iam:ListMFADevices own",),
-        ALL_PERSONAS,
+        USER_PERSONAS,
         ("bob",),
         ("alone",),
         "ImplicitlyDenied",
@@ -81,7 +93,7 @@ FIXES = [
         "the seed's second deny (NotResource: the caller's user and device) denies iam:GetAccountSummary, which "
         "takes no resource, on * without MFA although its first deny exempts it; the example exempts it",
         ("iam:GetAccountSummary",),
-        NO_MFA,
+        NO_MFA + ROLE,
         BOTH_USERS,
         ("beside-allow-all",),
         "ExplicitlyDenied",
@@ -91,7 +103,7 @@ FIXES = [
         "iam:GetAccountSummary: the seed's grant is dead (scoped to the user ARN), so the example does not grant it "
         "either; it only exempts it (additional_actions_without_mfa), so the seed's deny becomes not granted",
         ("iam:GetAccountSummary",),
-        NO_MFA,
+        NO_MFA + ROLE,
         BOTH_USERS,
         ("alone",),
         "ExplicitlyDenied",
@@ -101,7 +113,7 @@ FIXES = [
         "the seed lets a user without MFA list anyone's MFA devices (exempt from its first deny, missing from its "
         "second); the example denies every exempt action on other users",
         ("iam:ListMFADevices carol",),
-        NO_MFA,
+        NO_MFA + ROLE,
         BOTH_USERS,
         ("beside-allow-all",),
         "Allowed",
@@ -110,7 +122,73 @@ FIXES = [
     Fix(
         "iam:ListMFADevices on another user without MFA: see above (the seed never granted it)",
         ("iam:ListMFADevices carol",),
-        NO_MFA,
+        NO_MFA + ROLE,
+        BOTH_USERS,
+        ("alone",),
+        "ImplicitlyDenied",
+        "ExplicitlyDenied",
+    ),
+    Fix(
+        "a role session has no aws:username: the example's own-user exemptions match no one, so its second deny "
+        "applies to iam:ListMFADevices, which the seed exempts and its second deny does not list",
+        ("iam:ListMFADevices own",),
+        ROLE,
+        BOTH_USERS,
+        ("beside-allow-all",),
+        "Allowed",
+        "ExplicitlyDenied",
+    ),
+    Fix(
+        "iam:ListMFADevices for a role session: see above (the seed never granted it)",
+        ("iam:ListMFADevices own",),
+        ROLE,
+        BOTH_USERS,
+        ("alone",),
+        "ImplicitlyDenied",
+        "ExplicitlyDenied",
+    ),
+    Fix(
+        "iam:GetMFADevice is granted on the own user (with MFA, or a key), as in AWS's self-manage-MFA example",
+        ("iam:GetMFADevice own",),
+        NOT_DENIED,
+        BOTH_USERS,
+        ("alone",),
+        "ImplicitlyDenied",
+        "Allowed",
+    ),
+    Fix(
+        "console sign-in (signin:Authenticate, the OAuth actions on the console's resource) is exempt: signing in to "
+        "enrol is never denied",
+        CONSOLE_SIGN_IN,
+        NO_MFA + ROLE,
+        BOTH_USERS,
+        ("beside-allow-all",),
+        "ExplicitlyDenied",
+        "Allowed",
+    ),
+    Fix(
+        "console sign-in: exempt, not granted (see above)",
+        CONSOLE_SIGN_IN,
+        NO_MFA + ROLE,
+        BOTH_USERS,
+        ("alone",),
+        "ExplicitlyDenied",
+        "ImplicitlyDenied",
+    ),
+    Fix(
+        "aws login (the OAuth actions on the CLI's clients) needs MFA whatever the request carries: a key or a "
+        "federated session, without the MFA key, is denied",
+        CLI_SIGN_IN,
+        ("access-key", "federated"),
+        BOTH_USERS,
+        ("beside-allow-all",),
+        "Allowed",
+        "ExplicitlyDenied",
+    ),
+    Fix(
+        "aws login without MFA: see above (the seed never granted it)",
+        CLI_SIGN_IN,
+        ("access-key", "federated"),
         BOTH_USERS,
         ("alone",),
         "ImplicitlyDenied",

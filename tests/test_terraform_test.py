@@ -8,8 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from mfa_required.paths import REPO_ROOT
-from mfa_required.terraform import BUILD_DIR, cli_config
+from harness.paths import REPO_ROOT
+from harness.terraform import BUILD_DIR, cli_config
 
 
 def test_terraform_test_offline_tier(tmp_path: Path) -> None:

@@ -9,21 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures import IamWorld
-from test_readme import (
+
+from harness.iam import IamWorld, create_users, delete_policy, delete_users
+from harness.readme import (
     LOCALSTACK_ACCOUNT,
     README_TEXT,
     SEED_POLICY_NAME,
-    create_users,
-    delete_policy,
-    delete_users,
     fenced_blocks,
     localise,
     section,
     seed_document,
 )
-
-from mfa_required.terraform import plan_exit_code, root_from_text, run, terraform
+from harness.terraform import plan_exit_code, root_from_text, run, terraform
 
 XDIST_GROUP = "upgrade"
 

@@ -19,18 +19,3 @@ variable "region" {
   description = "AWS region of the provider (IAM is global)."
   default     = "us-east-1"
 }
-
-output "policy_arn" {
-  description = "ARN of the managed policy."
-  value       = module.mfa_required.policy_arn
-}
-
-output "policy_json" {
-  description = "The policy document."
-  value       = module.mfa_required.policy_json
-}
-
-output "attached_groups" {
-  description = "Groups the policy is attached to."
-  value       = module.mfa_required.attached_groups
-}

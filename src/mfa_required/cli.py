@@ -11,9 +11,6 @@ from typing import Any
 
 from mfa_required import audit, matrix
 from mfa_required.evaluator import Request, cached_policy_set
-from mfa_required.paths import REPO_ROOT
-
-BEHAVIOUR_POLICY = Path("tests/data/policies/default.json")
 
 
 def _evaluate_line(line: str) -> dict[str, Any]:
@@ -43,7 +40,10 @@ def _evaluate_line(line: str) -> dict[str, Any]:
         {"policy_index": m.policy_index, "statement_index": m.statement_index, "sid": m.sid, "effect": m.effect}
         for m in result.matched
     ]
-    return {"decision": result.decision, "matched": matched}
+    answer: dict[str, Any] = {"decision": result.decision, "matched": matched}
+    if result.note:
+        answer["note"] = result.note
+    return answer
 
 
 def _line_batches(stream: Any) -> Iterator[list[str]]:
@@ -112,28 +112,6 @@ def audit_command(args: argparse.Namespace) -> int:
         return 2
     audit.render(reports, options.fmt, multi, sys.stdout)
     return audit.exit_status(reports, options.fail_on)
-
-
-def readme_command(args: argparse.Namespace) -> int:
-    """Regenerate the behaviour section of a README from the default policy's matrix; --check: report, don't write."""
-    readme = Path(args.readme)
-    policy = json.loads((REPO_ROOT / BEHAVIOUR_POLICY).read_text())
-    section = matrix.readme_section(matrix.compute(policy), BEHAVIOUR_POLICY.as_posix())
-    old = readme.read_text()
-    try:
-        new = matrix.replace_section(old, section)
-    except ValueError as e:
-        print(f"{readme}: {e}", file=sys.stderr)
-        return 2
-    if args.check:
-        if new != old:
-            sys.stdout.write(matrix.diff(old, new, str(readme)))
-            print(f"{readme}: behaviour section is stale; run `mfa-required readme {readme}`", file=sys.stderr)
-            return 1
-        return 0
-    if new != old:
-        readme.write_text(new)
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,15 +185,6 @@ def main(argv: list[str] | None = None) -> int:
         "--print-policy", action="store_true", help="print the least-privilege IAM policy the audit needs, and exit"
     )
     audit_parser.set_defaults(func=audit_command)
-
-    readme = commands.add_parser(
-        "readme",
-        help=f"regenerate the README section between {matrix.BEGIN} and {matrix.END}",
-        description=f"The section is the access matrix of {BEHAVIOUR_POLICY.as_posix()} (the module's default inputs).",
-    )
-    readme.add_argument("readme", nargs="?", default=str(REPO_ROOT / "README.md"), metavar="README")
-    readme.add_argument("--check", action="store_true", help="exit 1 with a diff if the section is stale")
-    readme.set_defaults(func=readme_command)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

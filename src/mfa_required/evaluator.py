@@ -20,6 +20,10 @@ Choices where the AWS documentation is silent or ambiguous (each is pinned by a 
 * ``ForAllValues:``/``ForAnyValue:`` on ``Null`` is a PolicyError; a missing ``Version`` means 2008-10-17 (AWS
   default: variables are literal text); duplicate Sids in one policy are a PolicyError (IAM requires unique Sids);
   a Resource must be ``"*"`` or an ``arn:`` value with six components, an Action ``"*"`` or ``service:name``.
+* Identity policies alone never allow some requests: a KMS key's key policy must allow access to the key, a role's
+  trust policy must allow ``sts:AssumeRole*`` on it, and a request for another account's resource needs that
+  resource's policy. No resource policy is part of a request here, so where one is required the evaluator never
+  answers Allowed: it answers ImplicitlyDenied and says why in ``Result.note`` (``needs_resource_policy``).
 * Nothing special-cases a request resource ``"*"``: like any resource it must be matched by a pattern, and only
   patterns such as ``"*"`` match that literal string, so an ARN-scoped statement never applies to it.
 """
@@ -41,7 +45,16 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Match", "PolicyError", "PolicySet", "Request", "Result", "cached_policy_set", "evaluate"]
+__all__ = [
+    "Match",
+    "PolicyError",
+    "PolicySet",
+    "Request",
+    "Result",
+    "cached_policy_set",
+    "evaluate",
+    "needs_resource_policy",
+]
 
 _Ctx = Mapping[str, "str | tuple[str, ...]"]
 
@@ -70,6 +83,25 @@ class Match:
 class Result:
     decision: str
     matched: tuple[Match, ...]
+    note: str | None = None  # why identity policies that allow the request do not decide it
+
+
+_KMS_KEY = re.compile(r"arn:[^:]+:kms:[^:]*:[^:]*:key/")
+_ROLE = re.compile(r"arn:[^:]+:iam::[^:]*:role/")
+_ACCOUNT = re.compile(r"arn:[^:]+:[^:]*:[^:]*:(\d{12}):")
+
+
+def needs_resource_policy(request: Request) -> str | None:
+    """Why the request's resource must have a policy that allows it (AWS's policy evaluation logic); None if not."""
+    if _KMS_KEY.match(request.resource):
+        return "a KMS key's key policy must allow access to it; identity policies alone never do (no key policy given)"
+    if request.action.lower().startswith("sts:assumerole") and _ROLE.match(request.resource):
+        return "the role's trust policy must allow the caller to assume it (no trust policy given)"
+    caller = _ACCOUNT.match(request.principal or "")
+    target = _ACCOUNT.match(request.resource)
+    if caller and target and caller[1] != target[1]:
+        return "a request for another account's resource needs that resource's policy to allow it (none given)"
+    return None
 
 
 # --- templates: strings that may hold policy variables -------------------------------------------------------------
@@ -747,6 +779,8 @@ class PolicySet:
         if denies:
             return Result("ExplicitlyDenied", tuple(denies))
         if allows:
+            if note := needs_resource_policy(request):
+                return Result("ImplicitlyDenied", (), note)
             return Result("Allowed", tuple(allows))
         return Result("ImplicitlyDenied", ())
 

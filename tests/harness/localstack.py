@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mfa_required.paths import REPO_ROOT
-from mfa_required.timings import timed
+from harness.paths import REPO_ROOT
+from harness.timings import timed
 
 ENDPOINT_ENV = "MFA_REQUIRED_LOCALSTACK_ENDPOINT"
 VENV_ENV = "MFA_REQUIRED_LOCALSTACK_VENV"

@@ -14,17 +14,15 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from harness.paths import ORACLE_DIR
+from mfa_required.evaluator import Request, needs_resource_policy
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from mfa_required.evaluator import Request
 
-# The repository root is the parent of src/.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ORACLE_DIR = REPO_ROOT / "tests" / "oracle"
 SCRIPT = ORACLE_DIR / "simulate.mjs"
 LIBRARY = ORACLE_DIR / "node_modules" / "@cloud-copilot" / "iam-simulate"
 DEFAULT_PRINCIPAL = "arn:aws:iam::123456789012:user/alice"
@@ -34,18 +32,41 @@ class OracleError(RuntimeError):
     """The oracle is not installed, died, or could not answer a request."""
 
 
+UNRELATED_ACCOUNT = "999999999999"
+
+
+def _grants_nothing(request: Request) -> dict[str, Any]:
+    """A resource policy (trust or key policy) that allows only an unrelated account: the question our evaluator
+    answers when a resource policy is required and none is given (evaluator.needs_resource_policy). Without it the
+    oracle takes a same-account role with no trust policy as trusting the account."""
+    partition = request.resource.split(":")[1]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "UnrelatedAccountOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{UNRELATED_ACCOUNT}:root"},
+                "Action": request.action,
+                "Resource": request.resource,
+            }
+        ],
+    }
+
+
 def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
     """One request as the JSON line simulate.mjs reads."""
     context = {key: value if isinstance(value, str) else list(value) for key, value in request.context.items()}
-    return json.dumps(
-        {
-            "policies": [json.loads(p) if isinstance(p, str) else p for p in policies],
-            "principal": request.principal or DEFAULT_PRINCIPAL,
-            "action": request.action,
-            "resource": request.resource,
-            "context": context,
-        }
-    )
+    line: dict[str, Any] = {
+        "policies": [json.loads(p) if isinstance(p, str) else p for p in policies],
+        "principal": request.principal or DEFAULT_PRINCIPAL,
+        "action": request.action,
+        "resource": request.resource,
+        "context": context,
+    }
+    if needs_resource_policy(request):
+        line["resourcePolicy"] = _grants_nothing(request)
+    return json.dumps(line)
 
 
 class Oracle:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import tftest
 
-from mfa_required.paths import BUILD_DIR, REPO_ROOT
-from mfa_required.timings import timed
+from harness.paths import BUILD_DIR, REPO_ROOT
+from harness.timings import timed
 
 MIRROR_ENV = "MFA_REQUIRED_PROVIDER_MIRROR"
 DEFAULT_MIRROR = "/opt/tf-plugins"
@@ -59,6 +59,15 @@ def environment(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_REGION": region,
         "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def offline_environment() -> dict[str, str]:
+    """Variables for terraform subprocesses that must not reach any API: the endpoint refuses connections."""
+    return {
+        **environment("http://127.0.0.1:9"),  # the discard port: nothing listens there
+        "AWS_ACCESS_KEY_ID": "offline",
+        "AWS_SECRET_ACCESS_KEY": "offline",
     }
 
 

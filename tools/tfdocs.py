@@ -3,10 +3,12 @@
 Reads a module's ``*.tf`` files with python-hcl2 and renders what ``terraform-docs markdown table``
 writes between ``<!-- BEGIN_TF_DOCS -->`` and ``<!-- END_TF_DOCS -->`` with its default settings
 (anchors, HTML, escaped underscores, sorted by name), in the format of current terraform-aws-modules
-READMEs: ``|------|`` rules and ``[x](#input\\_x)`` links. Not supported: a header read from
-main.tf's leading comment, ``terraform-docs-ignore`` comments, versions from .terraform.lock.hcl.
+READMEs: ``|------|`` rules and ``[x](#input\\_x)`` links. Only what this repository's files use is read:
+string literals without heredocs or templates, ``required_providers`` in their object form (Terraform 0.13+),
+module versions from ``version`` (not ``?ref=``). Not supported either: a header read from main.tf's leading
+comment, ``terraform-docs-ignore`` comments, versions from .terraform.lock.hcl.
 
-    python -m mfa_required.tfdocs [--check] [MODULE_DIR] [README]
+    python -m tools.tfdocs [--check] [MODULE_DIR] [README]
 
 Without MODULE_DIR: the current directory (the repository root) and every examples/*/README.md
 that has the markers.
@@ -18,7 +20,6 @@ import argparse
 import difflib
 import re
 import sys
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +32,6 @@ from hcl2.utils import SerializationOptions, process_escape_sequences
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
 
-# Heredocs kept as written: python-hcl2 drops their trailing newline when it converts them.
 _HCL_OPTIONS = SerializationOptions(with_comments=False, preserve_scientific_notation=False)
 
 
@@ -104,17 +104,12 @@ def _expression(text: str) -> str:
 
 
 def _string(value: Any, what: str) -> str:
-    """The value of an HCL string literal (quoted or heredoc) as python-hcl2 returns it."""
+    """The value of an HCL quoted string literal as python-hcl2 returns it."""
     if not (isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"'):
         raise TfDocsError(f"{what}: expected a string literal, got {value!r}")
-    inner = value[1:-1]
-    heredoc = re.fullmatch(r"<<(-?)([A-Za-z][\w.-]*)\r?\n(.*?)[ \t]*\2", inner, re.S)
-    if heredoc is None:
-        body = process_escape_sequences(inner)
-    elif heredoc[1]:  # <<- strips the common indentation
-        body = textwrap.dedent(heredoc[3])
-    else:
-        body = heredoc[3]
+    if value[1:].startswith("<<"):
+        raise TfDocsError(f"{what}: heredocs are not supported, write a quoted string")
+    body = process_escape_sequences(value[1:-1])
     if re.search(r"(?<!\$)\$\{|(?<!%)%\{", body):
         raise TfDocsError(f"{what}: templates cannot be evaluated: {value!r}")
     return body.replace("$${", "${").replace("%%{", "%{")
@@ -146,9 +141,8 @@ def load_module(module_dir: Path) -> Module:
                     if name.startswith("__"):
                         continue
                     versions = module.provider_versions.setdefault(name, [])
-                    if isinstance(spec, str):  # the pre-0.13 form: aws = ">= 5.0"
-                        versions.append(_string(spec, f"{path.name}: {name}"))
-                        continue
+                    if not isinstance(spec, dict):
+                        raise TfDocsError(f"{path.name}: required_providers.{name} must be an object (Terraform 0.13+)")
                     if "source" in spec:
                         module.provider_sources[name] = _string(spec["source"], f"{path.name}: {name}.source")
                     if "version" in spec:
@@ -178,8 +172,6 @@ def load_module(module_dir: Path) -> Module:
         for name, body in _labelled(doc.get("module", [])):
             source = _string(body.get("source", '""'), f"{path.name}: module {name}")
             version = _string(body["version"], f"{path.name}: module {name}") if "version" in body else ""
-            if not version and "?ref=" in source:
-                source, _, version = source.rpartition("?ref=")
             module.module_calls.append(ModuleCall(name, source, version))
     return module
 
@@ -525,7 +517,7 @@ def readmes(root: Path) -> list[tuple[Path, Path]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mfa_required.tfdocs", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.tfdocs", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 with a diff when a README is out of date")
     parser.add_argument(
         "module_dir",
@@ -550,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
             diff = check(module_dir, readme)
             if diff:
                 sys.stdout.write(diff)
-                print(f"{readme} is out of date: run python -m mfa_required.tfdocs {module_dir} {readme}")
+                print(f"{readme} is out of date: run python -m tools.tfdocs {module_dir} {readme}")
                 status = 1
     except (TfDocsError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

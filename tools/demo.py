@@ -15,10 +15,10 @@ from typing import Any
 import boto3
 import tftest
 
+from harness.localstack import LocalStackError, localstack_endpoint
+from harness.paths import BUILD_DIR, EXAMPLES_DIR
+from harness.terraform import environment, root_from_example, terraform
 from mfa_required import audit, matrix
-from mfa_required.localstack import LocalStackError, localstack_endpoint
-from mfa_required.paths import BUILD_DIR, EXAMPLES_DIR
-from mfa_required.terraform import environment, root_from_example, terraform
 
 EXAMPLE = "complete"
 

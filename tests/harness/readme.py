@@ -1,0 +1,42 @@
+"""The README's code blocks, and how to point them at this checkout and LocalStack's account."""
+
+from __future__ import annotations
+
+import re
+
+from harness.paths import DATA_DIR, REPO_ROOT
+
+README = REPO_ROOT / "README.md"
+README_TEXT = README.read_text(encoding="utf-8")
+REGISTRY_SOURCE = "mfa-required/mfa-required/aws"
+README_VERSION = "~> 1.0"
+README_ACCOUNT = "123456789012"  # the account id the README's import block uses
+LOCALSTACK_ACCOUNT = "000000000000"
+SEED_POLICY_NAME = "RequireMFA"
+
+
+def fenced_blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def section(text: str, heading: str) -> str:
+    """The text under a `## heading`, up to the next second-level heading."""
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def localise(block: str, name: str = "mfa_required") -> str:
+    """A README block pointed at this checkout and LocalStack's account: registry source replaced by the repository
+    path, `version` dropped (a local path takes none), module renamed to `name`, import ids in LocalStack's account."""
+    text, sources = re.subn(
+        rf'(?m)^(\s*)source\s*=\s*"{re.escape(REGISTRY_SOURCE)}"$', rf'\1source = "{REPO_ROOT}"', block
+    )
+    assert sources == block.count('module "'), f"every module block must use the registry source:\n{block}"
+    text = re.sub(r'(?m)^\s*version\s*=\s*"[^"]*"\n', "", text)
+    text = text.replace('module "mfa_required"', f'module "{name}"').replace("module.mfa_required.", f"module.{name}.")
+    return text.replace(f"arn:aws:iam::{README_ACCOUNT}:", f"arn:aws:iam::{LOCALSTACK_ACCOUNT}:")
+
+
+def seed_document() -> str:
+    return (DATA_DIR / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", LOCALSTACK_ACCOUNT)

