@@ -146,11 +146,10 @@ provider "aws" {
 module "mfa_required" {
   source = "%s"
 
+  # Default behaviour inputs: since 1.1 the service exemption uses BoolIfExists on aws:ViaAWSService (fails
+  # closed); 1.0's Bool is what the legacy group above carries.
   users  = ["direct-user"]
   groups = ["engineers"]
-  # Fail-closed on every branch of the module's history: with the service exemption, older versions used Bool on
-  # aws:ViaAWSService (the legacy group above shows what the audit says about that).
-  exempt_aws_service_calls = false
 }
 """
 
