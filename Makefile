@@ -22,7 +22,7 @@ UV_INSTALL := $(UV) pip install --quiet
 .PHONY: help setup test demo lint docs bench clean
 
 help:
-	@echo "make demo   start LocalStack, apply examples/complete, print the policy and its access matrix, clean up"
+	@echo "make demo   start LocalStack, apply examples/complete, print the policy, its access matrix and the audit, clean up"
 	@echo "make test   everything CI runs: lint, offline terraform tests, evaluator, oracle, plan and apply tiers"
 	@echo "make lint   terraform fmt/validate, checkov, ruff, mypy, docs up to date"
 	@echo "make docs   regenerate the README tables and behaviour section"

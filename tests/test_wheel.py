@@ -15,7 +15,16 @@ import pytest
 from harness.paths import DATA_DIR, REPO_ROOT
 
 # Only the product: the harness, tools and tests stay in the repository.
-PRODUCT_FILES = {"__init__.py", "cli.py", "evaluator.py", "matrix.py", "personas.py", "py.typed"}
+PRODUCT_FILES = {
+    "__init__.py",
+    "audit.py",
+    "audit-policy.json",
+    "cli.py",
+    "evaluator.py",
+    "matrix.py",
+    "personas.py",
+    "py.typed",
+}
 
 
 def run(*args: str | Path, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -68,3 +77,24 @@ def test_evaluate_from_the_wheel(installed: Path, tmp_path: Path) -> None:
     answer = json.loads(out)
     assert answer["decision"] == "ExplicitlyDenied"
     assert [match["sid"] for match in answer["matched"]] == ["DenyAllExceptListedIfNoMFA"]
+
+
+def test_audit_from_the_wheel(installed: Path, tmp_path: Path) -> None:
+    """The least-privilege policy is package data: the wheel prints it, and a run without credentials says so."""
+    printed = run(installed / "bin" / "mfa-required", "audit", "--print-policy", cwd=tmp_path).stdout
+    assert "iam:GetAccountAuthorizationDetails" in json.loads(printed)["Statement"][0]["Action"]
+    no_credentials = subprocess.run(
+        [str(installed / "bin" / "mfa-required"), "audit", "--endpoint-url", "http://127.0.0.1:9"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+    )
+    assert no_credentials.returncode == 2 and "no AWS credentials found" in no_credentials.stderr

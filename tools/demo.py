@@ -1,20 +1,24 @@
-"""`make demo`: LocalStack up, examples/complete applied, its policy and access matrix printed, everything removed."""
+"""`make demo`: LocalStack up, examples/complete applied, its policy and access matrix printed, the account audited
+(`mfa-required audit`), everything removed."""
 
 from __future__ import annotations
 
-import subprocess
+import json
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
+import boto3
 import tftest
 
 from harness.localstack import LocalStackError, localstack_endpoint
 from harness.paths import BUILD_DIR, EXAMPLES_DIR
 from harness.terraform import environment, root_from_example, terraform
+from mfa_required import audit, matrix
 
 EXAMPLE = "complete"
 
@@ -44,16 +48,48 @@ def demo(workdir: Path) -> None:
         print(f"Attached to:  users {outputs['attached_users'] or '-'}, groups {outputs['attached_groups']}")
         print(f"\nPolicy document ({len(''.join(outputs['policy_json'].split()))} of 6,144 characters):")
         print(outputs["policy_json"])
-        policy_file = workdir / "policy.json"
-        policy_file.write_text(outputs["policy_json"])
         with step("Access matrix (our evaluator, per persona)"):
-            matrix = subprocess.run(
-                [sys.executable, "-m", "mfa_required.cli", "matrix", str(policy_file), "--format", "markdown"],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            print(matrix.stdout)
+            policy = json.loads(outputs["policy_json"])
+            matrix.render_table(matrix.compute(policy), sys.stdout)
+        iam = boto3.client(
+            "iam",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        with step("Sign-in set-up: alice enrolled MFA, bob has a password only, contractor is outside the module"):
+            seed_sign_ins(iam)
+        stack.callback(remove_sign_ins, iam)
+        with step("mfa-required audit of the demo account"):
+            options = audit.Options(endpoint_url=endpoint, region="us-east-1")
+            session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+            reports, multi = audit.run(options, session=session)
+            audit.render(reports, "table", multi, sys.stdout)
+
+
+DEMO_PASSWORD = "Demo-Password-2026!"
+
+
+def seed_sign_ins(iam: Any) -> None:
+    """Console passwords and a virtual MFA device (LocalStack accepts any codes), and a user the module misses."""
+    iam.create_user(UserName="contractor", Path="/contractors/")
+    for user in ("alice", "bob", "contractor"):
+        iam.create_login_profile(UserName=user, Password=DEMO_PASSWORD)
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(
+        UserName="alice", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
+
+
+def remove_sign_ins(iam: Any) -> None:
+    """Undo seed_sign_ins, so that terraform can delete the example's users."""
+    for device in iam.list_mfa_devices(UserName="alice")["MFADevices"]:
+        iam.deactivate_mfa_device(UserName="alice", SerialNumber=device["SerialNumber"])
+        iam.delete_virtual_mfa_device(SerialNumber=device["SerialNumber"])
+    for user in ("alice", "bob", "contractor"):
+        iam.delete_login_profile(UserName=user)
+    iam.delete_user(UserName="contractor")
 
 
 def destroy(tf: tftest.TerraformTest) -> None:
@@ -73,8 +109,8 @@ def main() -> int:
     except tftest.TerraformTestError as error:
         print(f"\nterraform failed: {error}\nThe working directory is kept for inspection: {workdir}")
         return 1
-    except subprocess.CalledProcessError as error:
-        print(f"\nThe access matrix could not be computed:\n{error.stderr}")
+    except audit.AuditError as error:
+        print(f"\nThe audit failed: {error}")
         return 1
     print(f"==> Demo finished in {time.monotonic() - started:.1f} s; nothing is left running.")
     return 0

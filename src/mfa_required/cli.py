@@ -1,12 +1,15 @@
 """The `mfa-required` command line."""
 
 import argparse
+import io
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mfa_required import matrix
+from mfa_required import audit, matrix
 from mfa_required.evaluator import Request, cached_policy_set
 
 
@@ -43,11 +46,32 @@ def _evaluate_line(line: str) -> dict[str, Any]:
     return answer
 
 
+def _line_batches(stream: Any) -> Iterator[list[str]]:
+    """Stdin's complete lines, as many as have arrived at each read (a read returns what is there, never waits
+    for more), so a caller that writes one line and waits gets its answer, and a pipe is answered in batches."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None
+    if fd is None:
+        for line in iter(stream.readline, ""):
+            yield [line]
+        return
+    pending = b""
+    while chunk := os.read(fd, 1 << 16):
+        *lines, pending = (pending + chunk).split(b"\n")
+        if lines:
+            yield [line.decode("utf-8", errors="replace") for line in lines]
+    if pending:
+        yield [pending.decode("utf-8", errors="replace")]
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
-    """Read request JSON lines on stdin; write one decision (or error) JSON line per request, flushed."""
-    for line in iter(sys.stdin.readline, ""):
-        if line.strip():
-            sys.stdout.write(json.dumps(_evaluate_line(line)) + "\n")
+    """Read request JSON lines on stdin; write one decision (or error) JSON line per request, flushed per batch."""
+    for batch in _line_batches(sys.stdin):
+        answers = [json.dumps(_evaluate_line(line)) + "\n" for line in batch if line.strip()]
+        if answers:
+            sys.stdout.write("".join(answers))
             sys.stdout.flush()
     return 0
 
@@ -56,8 +80,38 @@ def matrix_command(args: argparse.Namespace) -> int:
     """Print the access matrix of a policy file."""
     policy = json.loads(Path(args.policy).read_text())
     result = matrix.compute(policy, args.account, args.partition)
-    sys.stdout.write(matrix.render_json(result) if args.format == "json" else matrix.render_markdown(result))
+    fmt = args.format or ("table" if sys.stdout.isatty() else "markdown")
+    if fmt == "table":
+        matrix.render_table(result, sys.stdout)
+    else:
+        sys.stdout.write(matrix.render_json(result) if fmt == "json" else matrix.render_markdown(result))
     return 0
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    """Audit the account (or accounts): print the report, exit by --fail-on; errors in one sentence, exit 2."""
+    if args.print_policy:
+        sys.stdout.write(json.dumps(audit.least_privilege_policy(), indent=2) + "\n")
+        return 0
+    options = audit.Options(
+        endpoint_url=args.endpoint_url,
+        profile=args.profile,
+        region=args.region,
+        fmt=args.format or ("table" if sys.stdout.isatty() else "json"),
+        fail_on=args.fail_on,
+        role_arn=args.role_arn,
+        accounts=args.accounts,
+        concurrency=args.concurrency,
+        page_size=args.page_size,
+        report_timeout=args.report_timeout,
+    )
+    try:
+        reports, multi = audit.run(options)
+    except audit.AuditError as e:
+        print(f"mfa-required audit: {e}", file=sys.stderr)
+        return 2
+    audit.render(reports, options.fmt, multi, sys.stdout)
+    return audit.exit_status(reports, options.fail_on)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,8 +137,54 @@ def main(argv: list[str] | None = None) -> int:
     matrix_parser.add_argument("policy", metavar="POLICY.json")
     matrix_parser.add_argument("--account", help="account ID of the requests' ARNs")
     matrix_parser.add_argument("--partition", help="partition of the requests' ARNs (aws, aws-cn, aws-us-gov)")
-    matrix_parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    matrix_parser.add_argument(
+        "--format", choices=["table", "markdown", "json"], help="default: table in a terminal, else markdown"
+    )
     matrix_parser.set_defaults(func=matrix_command)
+
+    audit_parser = commands.add_parser(
+        "audit",
+        help="tell which IAM users an MFA requirement protects, who must enrol, who is exposed",
+        description=(
+            "Reads the account with GetAccountAuthorizationDetails and the credential report (boto3's standard "
+            "credential chain) and judges each user's policies with the evaluator. Classes: "
+            + "; ".join(f"{name}: {meaning}" for name, meaning in audit.CLASSES.items())
+            + ". Exit status: 0, or 1 when --fail-on finds a user of its classes or an account could not be "
+            "audited, 2 when the audit could not run."
+        ),
+    )
+    audit_parser.add_argument("--endpoint-url", help="IAM and STS endpoint (LocalStack: http://localhost:4566)")
+    audit_parser.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    audit_parser.add_argument("--region", help="region for STS (IAM is global; default: the profile's, else us-east-1)")
+    audit_parser.add_argument(
+        "--format", choices=["table", "json", "markdown"], help="default: table in a terminal, else json"
+    )
+    audit_parser.add_argument(
+        "--fail-on",
+        choices=list(audit.FAIL_ON),
+        default="never",
+        help="exit 1 when a user is exposed (exposed), exposed or must enrol (unenrolled), or an account failed; "
+        "default never",
+    )
+    audit_parser.add_argument(
+        "--role-arn",
+        help="role to assume in each account, with an {account} placeholder: arn:aws:iam::{account}:role/X",
+    )
+    audit_parser.add_argument("--accounts", help="account IDs for --role-arn: 111111111111,222222222222 or @FILE")
+    audit_parser.add_argument("--concurrency", type=int, default=4, help="accounts audited at once (default 4)")
+    audit_parser.add_argument(
+        "--page-size", type=int, default=audit.DEFAULT_PAGE_SIZE, help=argparse.SUPPRESS
+    )  # GetAccountAuthorizationDetails MaxItems: small values exercise pagination
+    audit_parser.add_argument(
+        "--report-timeout",
+        type=float,
+        default=audit.DEFAULT_REPORT_TIMEOUT,
+        help="seconds to wait for the credential report (default 60)",
+    )
+    audit_parser.add_argument(
+        "--print-policy", action="store_true", help="print the least-privilege IAM policy the audit needs, and exit"
+    )
+    audit_parser.set_defaults(func=audit_command)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

@@ -36,12 +36,14 @@ import ipaddress
 import json
 import operator
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "Match",
@@ -138,30 +140,56 @@ def _split_variables(text: str, where: str) -> list[str | _Var | tuple[str]]:
     return parts
 
 
+@lru_cache(maxsize=8192)
 def _glob(raw: str, arn_colons: int | None) -> str:
     """Regex for raw policy text; with arn_colons (colons already seen), wildcards stay inside ARN components."""
+    if arn_colons is None or arn_colons >= 5:
+        return re.escape(raw).replace(r"\*", ".*").replace(r"\?", ".")
     out = []
-    for ch in raw:
-        inside = arn_colons is not None and arn_colons < 5
-        if ch == "*":
-            out.append("[^:]*" if inside else ".*")
-        elif ch == "?":
-            out.append("[^:]" if inside else ".")
-        else:
-            out.append(re.escape(ch))
-            if ch == ":" and arn_colons is not None:
-                arn_colons += 1
-    return "".join(out)
+    for i, component in enumerate(raw.split(":")):
+        inside = arn_colons + i < 5  # wildcards of the first five components do not cross colons
+        escaped = re.escape(component)
+        out.append(escaped.replace(r"\*", "[^:]*").replace(r"\?", "[^:]") if inside else _glob(component, None))
+    return ":".join(out)
+
+
+def _star_match(parts: Sequence[str], value: str) -> bool:
+    """Does `value` match the literal `parts` joined by ``*`` wildcards (each matching any text, even empty)?"""
+    first = parts[0]
+    if len(parts) == 1:
+        return value == first
+    last = parts[-1]
+    if len(value) < len(first) + len(last) or not value.startswith(first) or not value.endswith(last):
+        return False
+    pos, end = len(first), len(value) - len(last)
+    for middle in parts[1:-1]:
+        found = value.find(middle, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(middle)
+    return True
 
 
 class _Template:
-    """A policy string compiled for one use: plain text ("text"), a wildcard regex ("glob") or an ARN regex ("arn")."""
+    """A policy string compiled for one use: plain text ("text"), a wildcard pattern ("glob") or an ARN regex ("arn").
 
-    __slots__ = ("const", "fragments", "escape")
+    A glob without ``?`` is matched without regexes: its literal parts between ``*`` wildcards (``stars``), with
+    variables substituted as literal text per request. Anything else renders a regex (``fragments``)."""
+
+    __slots__ = ("const", "fragments", "escape", "pieces", "stars")
 
     def __init__(self, text: str, mode: str, variables: bool, where: str) -> None:
         parts = _split_variables(text, where) if variables else [text]
         self.escape = mode != "text"
+        self.pieces: tuple[str | _Var | tuple[str], ...] | None = None
+        self.stars: tuple[str, ...] | None = None
+        if mode == "glob" and not any(isinstance(p, str) and "?" in p for p in parts):
+            self.pieces = tuple(parts)
+            if all(not isinstance(p, _Var) for p in parts):
+                self.stars = tuple(self._star_parts({}) or ("",))
+            self.fragments: tuple[str | _Var, ...] = ()
+            self.const = None if self.stars is None else ""  # not used for star patterns; None: has variables
+            return
         colons = 0 if mode == "arn" else None
         fragments: list[str | _Var] = []
         for part in parts:
@@ -180,6 +208,33 @@ class _Template:
         self.fragments = tuple(fragments)
         texts = [f for f in fragments if isinstance(f, str)]
         self.const = "".join(texts) if len(texts) == len(fragments) else None
+
+    def _star_parts(self, ctx: _Ctx) -> list[str] | None:
+        """The literal parts between wildcards for this request; None when a variable is missing or multivalued."""
+        parts = [""]
+        for piece in self.pieces or ():
+            if isinstance(piece, str):
+                split = piece.split("*")
+                parts[-1] += split[0]
+                parts.extend(split[1:])
+            elif isinstance(piece, tuple):
+                parts[-1] += piece[0]
+            else:
+                value = ctx.get(piece.key, piece.default)
+                if not isinstance(value, str):
+                    return None
+                parts[-1] += value
+        return parts
+
+    def matches(self, value: str, ctx: _Ctx) -> bool:
+        """Glob and ARN modes: does the request value match this pattern?"""
+        if self.stars is not None:
+            return _star_match(self.stars, value)
+        if self.pieces is not None:
+            parts = self._star_parts(ctx)
+            return parts is not None and _star_match(parts, value)
+        source = self.render(ctx)
+        return source is not None and _regex(source).fullmatch(value) is not None
 
     def render(self, ctx: _Ctx) -> str | None:
         """The text or regex for this request; None when a variable is missing (no default) or multivalued."""
@@ -203,23 +258,37 @@ def _regex(source: str) -> re.Pattern[str]:
 
 
 class _Globs:
-    """Wildcard patterns (resources, StringLike, Arn*): constant ones share one regex, variable ones render per call."""
+    """Wildcard patterns (resources, StringLike, Arn*): exact texts in a set, ``*``-only patterns matched by their
+    literal parts, other constant ones (``?``, ARN components) in one shared regex, variable ones per call."""
 
-    __slots__ = ("const", "dynamic")
+    __slots__ = ("exact", "stars", "regex", "dynamic")
 
     def __init__(self, templates: Sequence[_Template]) -> None:
-        consts = [t.const for t in templates if t.const is not None]
-        self.const = _regex("|".join(f"(?:{c})" for c in consts)) if consts else None
-        self.dynamic = tuple(t for t in templates if t.const is None)
+        exact, stars, sources, dynamic = set(), [], [], []
+        for t in templates:
+            if t.stars is not None:
+                if len(t.stars) == 1:
+                    exact.add(t.stars[0])
+                else:
+                    stars.append(t.stars)
+            elif t.pieces is None and t.const is not None:
+                sources.append(t.const)
+            else:
+                dynamic.append(t)
+        self.exact = frozenset(exact)
+        self.stars = tuple(stars)
+        self.regex = _regex("|".join(f"(?:{c})" for c in sources)) if sources else None
+        self.dynamic = tuple(dynamic)
 
     def __call__(self, value: str, ctx: _Ctx) -> bool:
-        if self.const is not None and self.const.fullmatch(value):
+        if value in self.exact:
             return True
-        for t in self.dynamic:
-            source = t.render(ctx)
-            if source is not None and _regex(source).fullmatch(value):
+        for parts in self.stars:
+            if _star_match(parts, value):
                 return True
-        return False
+        if self.regex is not None and self.regex.fullmatch(value):
+            return True
+        return any(t.matches(value, ctx) for t in self.dynamic)
 
 
 class _Texts:
@@ -466,25 +535,131 @@ def _one_of(statement: Mapping[str, Any], keys: tuple[str, str], where: str) -> 
     return present[0]
 
 
+_NO_CONTEXT: _Ctx = {}
+_V = TypeVar("_V")
+
+
+class _Memo(Generic[_V]):
+    """A bounded memo of compiled, immutable, context-free parts (only successful compilations are stored, so every
+    PolicyError is raised with its own policy's location). Policies differing in one statement share the others'
+    parts: the cold path (a new policy set per request) compiles little that it has not seen."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: dict[Any, _V] = {}
+
+    def get(self, key: Any) -> _V | None:
+        return self.items.get(key)
+
+    def put(self, key: Any, value: _V) -> _V:
+        if len(self.items) >= self.size:
+            self.items.clear()
+        self.items[key] = value
+        return value
+
+
+class _LazyGlobs:
+    """Resource patterns compiled at their first use: a policy set evaluated for a few actions (the cold path: one
+    request per set) never compiles the resources of statements those actions do not reach. Their syntax is
+    checked when the statement is compiled, so compiling them later cannot fail."""
+
+    __slots__ = ("texts", "variables", "compiled")
+
+    def __init__(self, texts: tuple[str, ...], variables: bool) -> None:
+        self.texts = texts
+        self.variables = variables
+        self.compiled: _Globs | None = None
+
+    def __call__(self, value: str, ctx: _Ctx) -> bool:
+        compiled = self.compiled
+        if compiled is None:  # two threads may both compile: equal results, either is kept
+            compiled = self.compiled = _Globs([_Template(t, "glob", self.variables, "") for t in self.texts])
+        return compiled(value, ctx)
+
+
+_ACTIONS: _Memo[_Globs] = _Memo(4096)
+_RESOURCES: _Memo[_LazyGlobs] = _Memo(16384)
+_STATEMENTS: _Memo[tuple[Any, ...]] = _Memo(16384)
+_RESTS: _Memo[tuple[Any, ...]] = _Memo(4096)
+_CONDITIONS: _Memo[tuple[_Condition, ...]] = _Memo(4096)
+
+
+@lru_cache(maxsize=8192)
+def _action_template(action: str) -> _Template:
+    """An action pattern: no variables (the grammar has none in actions), shared by every policy naming it."""
+    return _Template(action, "glob", False, "")
+
+
 @dataclass(frozen=True)
 class _Statement:
     match: Match
-    actions: re.Pattern[str]  # lower-case patterns, matched against the lower-cased action
+    actions: _Globs  # lower-case patterns, matched against the lower-cased action
     not_action: bool
-    resources: _Globs
+    resources: _Globs | _LazyGlobs
     not_resource: bool
     conditions: tuple[_Condition, ...]
 
     def takes(self, action: str) -> bool:
         """Action/NotAction test; `action` is lower-cased."""
-        return (self.actions.fullmatch(action) is None) == self.not_action
+        return self.actions(action, _NO_CONTEXT) != self.not_action
 
     def applies(self, resource: str, ctx: _Ctx) -> bool:
         """Resource/NotResource and Condition tests, for a request whose action this statement takes."""
         return self.resources(resource, ctx) != self.not_resource and all(c.holds(ctx) for c in self.conditions)
 
 
-def _compile_statement(raw: object, policy_index: int, index: int, variables: bool) -> _Statement:
+_RESOURCE_KEYS = ("Resource", "NotResource")
+
+
+def _statement_text(raw: object) -> tuple[str, str]:
+    """A statement's memo key: its text without the resources, and the resources' text. Statements that differ
+    only in their resources (the same policy in another account) share everything but those."""
+    if isinstance(raw, dict) and ("Resource" in raw or "NotResource" in raw):
+        rest = {k: v for k, v in raw.items() if k != "Resource" and k != "NotResource"}
+        return repr(rest), repr([(k, raw[k]) for k in _RESOURCE_KEYS if k in raw])
+    return repr(raw), ""
+
+
+def _compile_statement(
+    raw: object, policy_index: int, index: int, variables: bool, text: tuple[str, str] | None = None
+) -> _Statement:
+    """A statement, from the memo when an equal one (same text as parsed) was compiled before: only its place
+    (policy and statement index) is new; when only its resources are new, only they are compiled. `text`:
+    _statement_text(raw), when the caller has it already."""
+    rest_text, resource_text = _statement_text(raw) if text is None else text
+    key = (rest_text, resource_text, variables)
+    parts = _STATEMENTS.get(key)
+    if parts is None:
+        rest = _RESTS.get((rest_text, variables)) if resource_text else None
+        if rest is not None and isinstance(raw, Mapping):
+            sid, effect, actions, not_action, conditions = rest
+            where = f"policy {policy_index} statement {index}" + (f" ({sid})" if sid else "")
+            resources, not_resource = _resource_part(raw, where, variables)
+            parts = (sid, effect, actions, not_action, resources, not_resource, conditions)
+        else:
+            parts = _statement_parts(raw, policy_index, index, variables)
+            sid, effect, actions, not_action, _, _, conditions = parts
+            _RESTS.put((rest_text, variables), (sid, effect, actions, not_action, conditions))
+        _STATEMENTS.put(key, parts)
+    sid, effect, actions, not_action, resources, not_resource, conditions = parts
+    return _Statement(Match(policy_index, index, sid, effect), actions, not_action, resources, not_resource, conditions)
+
+
+def _resource_part(raw: Mapping[str, Any], where: str, variables: bool) -> tuple[_LazyGlobs, bool]:
+    resource_key = _one_of(raw, _RESOURCE_KEYS, where)
+    resources = _string_list(raw, resource_key, where)
+    resource_globs = _RESOURCES.get((tuple(resources), variables))
+    if resource_globs is None:
+        for resource in resources:
+            if resource != "*" and not (resource.startswith("arn:") and resource.count(":") >= 5):
+                raise PolicyError(f"{where}: {resource_key} {resource!r} is not '*' or an ARN")
+            if variables and "${" in resource:
+                _split_variables(resource, f"{where}: {resource_key}")  # syntax errors now, not at first use
+        resource_globs = _RESOURCES.put((tuple(resources), variables), _LazyGlobs(tuple(resources), variables))
+    return resource_globs, resource_key == "NotResource"
+
+
+def _statement_parts(raw: object, policy_index: int, index: int, variables: bool) -> tuple[Any, ...]:
     where = f"policy {policy_index} statement {index}"
     if not isinstance(raw, Mapping):
         raise PolicyError(f"{where}: statement must be an object")
@@ -504,29 +679,25 @@ def _compile_statement(raw: object, policy_index: int, index: int, variables: bo
         raise PolicyError(f"{where}: Effect must be Allow or Deny, not {effect!r}")
 
     action_key = _one_of(raw, ("Action", "NotAction"), where)
-    patterns = []
-    for action in _string_list(raw, action_key, where):
-        service, colon, name = action.partition(":")
-        if action != "*" and not (service and colon and name and ":" not in name):
-            raise PolicyError(f"{where}: {action_key} {action!r} is not '*' or 'service:action'")
-        patterns.append(f"(?:{_glob(action.lower(), None)})")
+    actions = _string_list(raw, action_key, where)
+    action_globs = _ACTIONS.get(tuple(actions))
+    if action_globs is None:
+        patterns = []
+        for action in actions:
+            service, colon, name = action.partition(":")
+            if action != "*" and not (service and colon and name and ":" not in name):
+                raise PolicyError(f"{where}: {action_key} {action!r} is not '*' or 'service:action'")
+            patterns.append(_action_template(action.lower()))
+        action_globs = _ACTIONS.put(tuple(actions), _Globs(patterns))
 
-    resource_key = _one_of(raw, ("Resource", "NotResource"), where)
-    templates = []
-    for resource in _string_list(raw, resource_key, where):
-        if resource != "*" and not (resource.startswith("arn:") and resource.count(":") >= 5):
-            raise PolicyError(f"{where}: {resource_key} {resource!r} is not '*' or an ARN")
-        templates.append(_Template(resource, "glob", variables, f"{where}: {resource_key}"))
+    resource_globs, not_resource = _resource_part(raw, where, variables)
 
-    conditions = _compile_conditions(raw.get("Condition", {}), variables, where)
-    return _Statement(
-        Match(policy_index, index, sid, effect),
-        _regex("|".join(patterns)),
-        action_key == "NotAction",
-        _Globs(templates),
-        resource_key == "NotResource",
-        conditions,
-    )
+    block = raw.get("Condition", {})
+    condition_key = (repr(block), variables)  # repr: same text, same compiled conditions (a cheap exact key)
+    conditions = _CONDITIONS.get(condition_key)
+    if conditions is None:
+        conditions = _CONDITIONS.put(condition_key, _compile_conditions(block, variables, where))
+    return (sid, effect, action_globs, action_key == "NotAction", resource_globs, not_resource, conditions)
 
 
 def _load(policy: Mapping[str, Any] | str, index: int) -> Mapping[str, Any]:
@@ -543,6 +714,9 @@ def _load(policy: Mapping[str, Any] | str, index: int) -> Mapping[str, Any]:
 def _normalize_context(context: Mapping[str, Any]) -> dict[str, str | tuple[str, ...]]:
     out: dict[str, str | tuple[str, ...]] = {}
     for key, value in context.items():
+        if type(value) is str:  # the common case first
+            out[key.lower()] = value
+            continue
         single = _scalar(value)
         if single is not None:
             out[key.lower()] = single
@@ -560,7 +734,9 @@ def _normalize_context(context: Mapping[str, Any]) -> dict[str, str | tuple[str,
 class PolicySet:
     """Policies compiled once (patterns to regexes, variables and conditions pre-parsed), evaluated many times."""
 
-    def __init__(self, policies: Sequence[Mapping[str, Any] | str]) -> None:
+    def __init__(
+        self, policies: Sequence[Mapping[str, Any] | str], _texts: Sequence[tuple[tuple[str, str], ...]] | None = None
+    ) -> None:
         if isinstance(policies, str | Mapping):
             raise PolicyError("policies must be a list of policy documents")
         statements: list[_Statement] = []
@@ -575,8 +751,9 @@ class PolicySet:
             if "Statement" not in policy:
                 raise PolicyError(f"policy {p}: missing Statement")
             body = policy["Statement"]
+            texts = _texts[p] if _texts is not None else None
             compiled = [
-                _compile_statement(s, p, i, _VERSIONS[version])
+                _compile_statement(s, p, i, _VERSIONS[version], texts[i] if texts is not None else None)
                 for i, s in enumerate(body if isinstance(body, list) else [body])
             ]
             sids = [s.match.sid for s in compiled if s.match.sid]
@@ -608,17 +785,40 @@ class PolicySet:
         return Result("ImplicitlyDenied", ())
 
 
-@lru_cache(maxsize=256)
-def _policy_set_for(canonical: str) -> PolicySet:
-    return PolicySet(json.loads(canonical))
+def _statement_texts(policy: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    body = policy.get("Statement")
+    return tuple(_statement_text(s) for s in (body if isinstance(body, list) else [body]))
+
+
+_POLICY_SETS: OrderedDict[tuple[tuple[str, tuple[tuple[str, str], ...]], ...], PolicySet] = OrderedDict()
+_POLICY_SETS_SIZE = 256
+_POLICY_SETS_LOCK = threading.Lock()
 
 
 def cached_policy_set(policies: Sequence[Mapping[str, Any] | str]) -> PolicySet:
-    """A PolicySet for these documents, shared with earlier calls whose documents have the same canonical JSON."""
+    """A PolicySet for these documents, shared with earlier calls whose documents are equal once parsed (given as
+    JSON text or as objects alike; key order included)."""
     if isinstance(policies, str | Mapping):
         raise PolicyError("policies must be a list of policy documents")
     loaded = [_load(p, i) for i, p in enumerate(policies)]
-    return _policy_set_for(json.dumps(loaded, sort_keys=True, separators=(",", ":")))
+    # Equal documents as parsed (JSON text or objects alike) share a set. The key is made of each statement's repr,
+    # which the statement memo reuses, so a set seen for the first time pays for its text once.
+    texts = [_statement_texts(policy) for policy in loaded]
+    key = tuple(
+        (repr({k: v for k, v in policy.items() if k != "Statement"}), t)
+        for policy, t in zip(loaded, texts, strict=True)
+    )
+    with _POLICY_SETS_LOCK:
+        found = _POLICY_SETS.get(key)
+        if found is not None:
+            _POLICY_SETS.move_to_end(key)
+            return found
+    found = PolicySet(loaded, texts)  # the documents already parsed, their statements' texts already made
+    with _POLICY_SETS_LOCK:
+        _POLICY_SETS[key] = found
+        if len(_POLICY_SETS) > _POLICY_SETS_SIZE:
+            _POLICY_SETS.popitem(last=False)
+    return found
 
 
 def evaluate(policies: Sequence[Mapping[str, Any] | str], request: Request) -> Result:

@@ -35,6 +35,7 @@ __all__ = [
     "compute",
     "render_json",
     "render_markdown",
+    "render_table",
     "resource_arn",
 ]
 
@@ -342,6 +343,53 @@ def _footnotes(matrix: Matrix, persona: str, row: Row, mode: str) -> list[tuple[
         ("²", cell.note is not None),
         ("³", persona == "federated" and row.action.startswith("iam:")),
     ]
+
+
+TABLE_STYLES = {
+    "Allowed": ("allow", "green"),
+    "ExplicitlyDenied": ("DENY", "bold red"),
+    "ImplicitlyDenied": ("-", "dim"),
+}
+
+
+def render_table(matrix: Matrix, file: Any, width: int | None = None) -> None:
+    """The matrix for a terminal: one aligned, coloured table per mode (rich); markdown stays for the README."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file, width=width)
+    first = USERS[0]
+    for mode, title in MODES.items():
+        table = Table(title=title.replace("`", ""), title_justify="left", show_lines=False)
+        table.add_column("Request", min_width=26)
+        table.add_column(f"Resource ({first.name})", min_width=12)
+        for persona in PERSONAS:
+            table.add_column(persona.title, justify="center", min_width=7)
+        group = None
+        for row in ROWS:
+            if row.group != group:
+                group = row.group
+                table.add_section()
+                table.add_row(f"[bold]{group}[/]")
+            arn = row.resource(first, matrix.account, matrix.partition)
+            cells = []
+            for p in PERSONAS:
+                decisions = {u.name: matrix.decision(p.key, u.name, row.key, mode) for u in USERS}
+                if len(set(decisions.values())) == 1:
+                    word, style = TABLE_STYLES[decisions[first.name]]
+                    cells.append(f"[{style}]{word}[/]")
+                else:
+                    cells.append(
+                        " ".join(f"{n}: [{TABLE_STYLES[d][1]}]{TABLE_STYLES[d][0]}[/]" for n, d in decisions.items())
+                    )
+            table.add_row(row.action, "*" if arn == "*" else arn.split(":", 5)[5], *cells)
+        console.print(table)
+        console.print()
+    console.print(
+        "[green]allow[/]: allowed; [bold red]DENY[/]: explicitly denied by this policy (no other policy can allow "
+        "it); [dim]-[/]: implicitly denied (not granted here; another policy may grant it)",
+        highlight=False,
+    )
 
 
 def render_markdown(matrix: Matrix, heading: str = "###") -> str:

@@ -1,0 +1,155 @@
+"""`mfa-required audit --role-arn ... --accounts ...` against three LocalStack accounts.
+
+LocalStack serves several accounts at once: the account follows a 12-digit access key ID, and sts:AssumeRole into
+another account returns credentials of that account (its STS provider takes the account from the role ARN and
+does not check that the role exists or trusts the caller). So "a role that cannot be assumed" cannot happen there:
+the failing account is simulated with a botocore event hook on the caller's session that answers its AssumeRole
+with the AccessDenied error AWS returns when the role's trust policy does not allow the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.awsrequest import AWSResponse
+
+from mfa_required import audit
+
+XDIST_GROUP = "audit-accounts"
+DATA = Path(__file__).parent / "data"
+ACCOUNTS: dict[str, list[dict[str, Any]]] = yaml.safe_load((DATA / "audit" / "accounts.yaml").read_text())
+MANAGEMENT = "210000000100"
+UNASSUMABLE = "210000000019"
+ROLE = "OrganizationAccountAccessRole"
+TEMPLATE = "arn:aws:iam::{account}:role/" + ROLE
+PASSWORD = "Correct-Horse-Battery-9"
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def session_for(account: str) -> boto3.Session:
+    return boto3.Session(aws_access_key_id=account, aws_secret_access_key="test", region_name="us-east-1")
+
+
+def seed_member(iam: Any, account: str, users: list[dict[str, Any]]) -> None:
+    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
+    guard = (DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", account)
+    arn = iam.create_policy(PolicyName="seed-mfa", PolicyDocument=guard)["Policy"]["Arn"]
+    iam.create_group(GroupName="mfa-users")
+    iam.attach_group_policy(GroupName="mfa-users", PolicyArn=arn)
+    for user in users:
+        name = user["user"]
+        iam.create_user(UserName=name)
+        if user.get("keys_only"):
+            iam.create_access_key(UserName=name)
+        else:
+            iam.create_login_profile(UserName=name, Password=PASSWORD)
+        if user.get("group"):
+            iam.add_user_to_group(GroupName=user["group"], UserName=name)
+        if user.get("mfa"):
+            serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]["SerialNumber"]
+            iam.enable_mfa_device(
+                UserName=name, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+            )
+
+
+@pytest.fixture(scope="module")
+def members(localstack: str) -> dict[str, list[dict[str, Any]]]:
+    for account, users in ACCOUNTS.items():
+        seed_member(session_for(account).client("iam", endpoint_url=localstack), account, users)
+    return ACCOUNTS
+
+
+def refuse_assume_role(session: boto3.Session, account: str) -> None:
+    """Answer AssumeRole into `account` as AWS does when the role's trust policy does not allow the caller."""
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["role_arn"] = params.get("RoleArn", "")
+
+    def deny(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if f"::{account}:" not in context.get("role_arn", ""):
+            return None
+        error = {
+            "Code": "AccessDenied",
+            "Message": f"User: arn:aws:iam::{MANAGEMENT}:user/auditor is not authorized to perform: "
+            f"sts:AssumeRole on resource: {context['role_arn']}",
+        }
+        return AWSResponse("https://sts.amazonaws.com/", 403, {}, None), {"Error": error, "ResponseMetadata": {}}
+
+    session.events.register("provide-client-params.sts.AssumeRole", remember)
+    session.events.register("before-call.sts.AssumeRole", deny)
+
+
+def expected_counts(users: list[dict[str, Any]]) -> dict[str, int]:
+    return {c: sum(1 for u in users if u["class"] == c) for c in audit.CLASSES}
+
+
+def test_three_accounts_through_the_command_line(localstack: str, members: dict[str, Any]) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_ACCESS_KEY_ID": MANAGEMENT,
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    command = [sys.executable, "-m", "mfa_required.cli", "audit", "--endpoint-url", localstack, "--format", "json"]
+    command += ["--role-arn", TEMPLATE, "--accounts", ",".join(members), "--concurrency", "3"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["mode"] == "accounts"
+    assert [a["account"] for a in report["accounts"]] == list(members)
+    for account in report["accounts"]:
+        assert account["status"] == "ok", account
+        assert account["counts"] == expected_counts(members[account["account"]])
+        assert account["api_calls_by_operation"]["sts:AssumeRole"] == 1
+    got = {(u["account"], u["user"]): u["class"] for u in report["users"]}
+    assert got == {(a, u["user"]): u["class"] for a, users in members.items() for u in users}
+    assert report["totals"] == expected_counts([u for users in members.values() for u in users])
+    # and nothing was read from the management account itself
+    assert all(u["account"] in members for u in report["users"])
+
+
+def test_an_account_whose_role_cannot_be_assumed_is_reported_and_fails_the_run(
+    localstack: str, members: dict[str, Any], tmp_path: Path
+) -> None:
+    listing = tmp_path / "accounts.txt"
+    listing.write_text("\n".join([*members, UNASSUMABLE]) + "\n")
+    session = session_for(MANAGEMENT)
+    refuse_assume_role(session, UNASSUMABLE)
+    options = audit.Options(
+        endpoint_url=localstack, fmt="markdown", fail_on="exposed", role_arn=TEMPLATE, accounts=f"@{listing}"
+    )
+    reports, multi = audit.run(options, session=session)
+    assert multi
+    by_account = {r.account: r for r in reports}
+    failed = by_account[UNASSUMABLE]
+    assert failed.status == "error" and failed.users == []
+    assert failed.error is not None
+    assert f"cannot assume arn:aws:iam::{UNASSUMABLE}:role/{ROLE}" in failed.error and "access denied" in failed.error
+    for account, users in members.items():  # the others still report
+        assert by_account[account].status == "ok"
+        assert by_account[account].counts == expected_counts(users)
+    assert audit.exit_status(reports, "exposed") == 1
+    assert audit.exit_status(reports, "never") == 0
+    healthy = [r for r in reports if r.status == "ok" and not any(u.class_ == "exposed" for u in r.users)]
+    assert audit.exit_status(healthy, "exposed") == 0  # it is the failed account that fails the run
+    document = json.loads(audit.render_json(reports, multi))
+    assert {a["account"]: a["status"] for a in document["accounts"]}[UNASSUMABLE] == "error"
+    markdown = audit.render_markdown(reports, multi)
+    assert f"| {UNASSUMABLE} | **error**: cannot assume" in markdown
