@@ -382,6 +382,7 @@ def render_table(matrix: Matrix, file: Any, width: int | None = None) -> None:
                     cells.append(
                         " ".join(f"{n}: [{TABLE_STYLES[d][1]}]{TABLE_STYLES[d][0]}[/]" for n, d in decisions.items())
                     )
+                cells[-1] += "".join(m for m, applies in _footnotes(matrix, p.key, row, mode) if applies)
             table.add_row(row.action, "*" if arn == "*" else arn.split(":", 5)[5], *cells)
         console.print(table)
         console.print()
@@ -390,6 +391,8 @@ def render_table(matrix: Matrix, file: Any, width: int | None = None) -> None:
         "it); [dim]-[/]: implicitly denied (not granted here; another policy may grant it)",
         highlight=False,
     )
+    for note in (STS_WITHOUT_MFA_NOTE, RESOURCE_POLICY_NOTE, FEDERATED_NOTE):
+        console.print(note, highlight=False)
 
 
 def render_markdown(matrix: Matrix, heading: str = "###") -> str:
