@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ import tftest
 
 from harness.iam import IamWorld
 from harness.paths import REPO_ROOT
-from harness.terraform import as_tf_vars, plan_exit_code, root_from_text, terraform
+from harness.terraform import apply_inspected, as_tf_vars, plan_exit_code, root_from_text, terraform
 
 XDIST_GROUP = "lifecycle"
 ROOT = f"""
@@ -142,17 +141,12 @@ class Deployment:
         self.applied_vars: dict[str, Any] | None = None
 
     def apply(self, step: str, **values: Any) -> None:
-        """Plan, inspect and apply that very plan: one refresh per step instead of two."""
-        plan_file = str(Path(self.tf.tfdir) / "step.tfplan")
-        self.tf.execute_command(
-            "plan", "-input=false", f"-out={plan_file}", *tftest.parse_args(tf_vars=as_tf_vars(values))
-        )
-        plan = tftest.TerraformPlanOutput(json.loads(self.tf.execute_command("show", "-json", plan_file).out))
+        """Plan, inspect and apply that very plan, then read the outcome back."""
+        actions = apply_inspected(self.tf, values)
         self.applied_vars = values
-        self.tf.execute_command("apply", "-input=false", plan_file)
         outputs = self.tf.output()
         self.steps[step] = {
-            "actions": {address: change["change"]["actions"] for address, change in plan.resource_changes.items()},
+            "actions": actions,
             "arn": outputs["policy_arn"],
             "version": self.world.iam.get_policy(PolicyArn=outputs["policy_arn"])["Policy"]["DefaultVersionId"],
             "document": self.world.policy_document(outputs["policy_arn"]),

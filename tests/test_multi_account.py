@@ -28,7 +28,7 @@ import tftest
 
 from harness.paths import EXAMPLES_DIR
 from harness.plans import MULTI_ACCOUNT_EXAMPLES, expected_policy
-from harness.terraform import as_tf_vars, plan_exit_code, root_from_example, run, terraform
+from harness.terraform import apply_inspected, as_tf_vars, plan_exit_code, root_from_example, run, terraform
 
 XDIST_GROUP = "multi-account"
 (EXAMPLE,) = MULTI_ACCOUNT_EXAMPLES
@@ -154,15 +154,10 @@ class Rollout:
 
     def apply(self, step: str, **values: Any) -> None:
         """Plan, keep the plan's changes, apply that very plan, read every account back."""
-        plan_file = str(Path(self.tf.tfdir) / "step.tfplan")
-        self.tf.execute_command(
-            "plan", "-input=false", f"-out={plan_file}", *tftest.parse_args(tf_vars=as_tf_vars(values))
-        )
-        plan = tftest.TerraformPlanOutput(json.loads(self.tf.execute_command("show", "-json", plan_file).out))
+        actions = apply_inspected(self.tf, values)
         self.applied_vars = values
-        self.tf.execute_command("apply", "-input=false", plan_file)
         self.steps[step] = {
-            "actions": {address: change["change"]["actions"] for address, change in plan.resource_changes.items()},
+            "actions": actions,
             "outputs": self.tf.output(),
             "accounts": self.read_back(),
         }

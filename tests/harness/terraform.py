@@ -117,6 +117,15 @@ def as_tf_vars(values: Mapping[str, object]) -> dict[str, object]:
     return {key: json.dumps(value) if isinstance(value, bool) else value for key, value in values.items()}
 
 
+def apply_inspected(tf: tftest.TerraformTest, values: Mapping[str, object]) -> dict[str, list[str]]:
+    """Plan, keep the plan's resource actions, apply that very plan: one refresh per step instead of two."""
+    plan_file = str(Path(tf.tfdir) / "step.tfplan")
+    tf.execute_command("plan", "-input=false", f"-out={plan_file}", *tftest.parse_args(tf_vars=as_tf_vars(values)))
+    plan = tftest.TerraformPlanOutput(json.loads(tf.execute_command("show", "-json", plan_file).out))
+    tf.execute_command("apply", "-input=false", plan_file)
+    return {address: change["change"]["actions"] for address, change in plan.resource_changes.items()}
+
+
 def plan_exit_code(tf: tftest.TerraformTest, **tf_vars: object) -> int:
     """`terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error."""
     return run(tf, "plan", "-detailed-exitcode", *tftest.parse_args(tf_vars=as_tf_vars(tf_vars))).returncode
