@@ -29,12 +29,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from mfa_required.evaluator import PolicyError, PolicySet, Request, Result
-from mfa_required.matrix import ALLOW_ALL, CAROLS, NONE, OWN, Row, resource_arn
+from mfa_required.matrix import ALLOW_ALL, CAROLS, NONE, OWN, Row
 from mfa_required.personas import ALICE, CAROL, PERSONAS, Persona, User
 
 __all__ = [
@@ -260,11 +259,7 @@ def explain(error: Exception, operation: str, endpoint_url: str | None = None) -
     return f"{operation} failed: {type(error).__name__}: {error}"
 
 
-def _call(client: Any, operation: str, **kwargs: Any) -> Any:
-    return getattr(client, operation)(**kwargs)
-
-
-_AWS_MANAGED_CACHE: dict[str, dict[str, Any] | str] = {}  # ARN -> document, or the error; AWS policies are global
+_AWS_MANAGED_CACHE: dict[str, dict[str, Any]] = {}  # ARN -> document; AWS managed policies are the same everywhere
 _AWS_MANAGED_LOCK = threading.Lock()
 
 
@@ -277,8 +272,6 @@ def _aws_managed_document(iam: Any, arn: str) -> dict[str, Any]:
         cached = decode_policy_document(raw)
         with _AWS_MANAGED_LOCK:
             _AWS_MANAGED_CACHE[arn] = cached
-    if isinstance(cached, str):
-        raise PolicyError(cached)
     return cached
 
 
@@ -543,27 +536,14 @@ VARIANTS = ("aws:ViaAWSService false", "aws:ViaAWSService absent")
 PROBE_ROWS = (
     Row("probe", "s3:GetObject", NONE),
     Row("probe", "ec2:DescribeInstances", NONE),
-    Row("probe", "ec2:RunInstances", NONE),
+    Row("probe", "ec2:RunInstances", NONE, kind=":instance/"),
     Row("probe", "iam:CreateAccessKey", CAROLS),
 )
 ENROL_ROWS = (Row("enrol", "iam:CreateVirtualMFADevice", OWN), Row("enrol", "iam:EnableMFADevice", OWN))
-_EXTRA_VALUES = {
-    "Region": "us-east-1",
-    "InstanceId": "i-0123456789abcdef0",
-    "BucketName": "example-bucket",
-    "ObjectName": "report.csv",
-}
-
-
-@lru_cache(maxsize=1024)
-def _account_resource(action: str, account: str, partition: str) -> str:
-    # ec2:RunInstances takes EC2 resource types, which need a region and an ID
-    return resource_arn(action, {"Partition": partition, "Account": account, **_EXTRA_VALUES})
 
 
 def _probe_resource(row: Row, user: User, account: str, partition: str) -> str:
-    if row.target == NONE:  # the same for every user of the account
-        return _account_resource(row.action, account, partition)
+    """The matrix's resource for the row; "another user" is carol, or alice when the audited user is a carol."""
     other = CAROL if user.name != CAROL.name else ALICE
     return row.resource(user, account, partition, other=other)
 
@@ -572,8 +552,6 @@ def probe_context(persona: Persona, user: User, account: str, partition: str, va
     context: dict[str, Any] = dict(persona.context(user, account, partition))
     if variant.endswith("absent"):
         context.pop(VIA_SERVICE_KEY, None)
-    else:
-        context[VIA_SERVICE_KEY] = "false"
     return context
 
 
@@ -847,6 +825,7 @@ class _Judge:
 
     def user(self, facts: UserFacts, now: datetime) -> UserReport:
         errors = list(facts.errors) + [f"{r.label}: {r.error}" for r in facts.policies if r.error]
+        notes = list(facts.notes)  # the facts stay as read: judging twice must not add notes twice
         user = _user_of(facts)
         usable = [r for r in facts.policies if r.document is not None]
         try:
@@ -865,7 +844,7 @@ class _Judge:
             usable = [r for r in usable if r not in bad]
             guard = self.guard(usable, user) if bad else self.guard([], user)
         if errors:
-            facts.notes.append(
+            notes.append(
                 "judged without the policies listed in errors: they could only deny more, so a user judged "
                 "protected stays protected, and one judged exposed may not be"
             )
@@ -885,7 +864,7 @@ class _Judge:
                 "not only an MFA requirement"
             )
         if facts.permissions_boundary:
-            facts.notes.append(f"has permissions boundary {facts.permissions_boundary} (not evaluated)")
+            notes.append(f"has permissions boundary {facts.permissions_boundary} (not evaluated)")
         fix = self.fix(facts, guard) if class_ in ("exposed", "mfa-optional") else None
         covering = list(guard.covering) if guard.guarded or guard.fails_open else []
         return UserReport(
@@ -903,7 +882,7 @@ class _Judge:
             access_keys_active=sum(k.active for k in facts.access_keys),
             keys_affected=guard.keys_affected,
             keys_unused_90_days=_unused_keys(facts.access_keys, now),
-            notes=facts.notes,
+            notes=notes,
             errors=errors,
         )
 
@@ -1230,8 +1209,6 @@ def run(options: Options, session: Any | None = None) -> tuple[list[AccountRepor
             raise AuditError(explain(e, "starting a session")) from None
     if multi:
         accounts = parse_accounts(options.accounts or "")
-        for account in accounts:
-            role_arn_for(options.role_arn or "", account)
         reports = audit_accounts(
             session,
             options.role_arn or "",

