@@ -18,12 +18,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from bench.context import Bench
 from bench.report import table
 from bench.stats import Summary, fmt, summary
 from bench.tf import ApiLog, Root, Timing, fresh_dir
+from harness.localstack import client
 from harness.paths import EXAMPLES_DIR, REPO_ROOT
 from harness.terraform import MODULE_SOURCE, root_from_example
 
@@ -76,13 +75,7 @@ def root_for(workdir: Path, count: int) -> Path:
 def ensure_users(endpoint: str, count: int) -> None:
     """bench-user in each member account, created with that account's credentials unless it exists."""
     for index in range(1, count + 1):
-        iam = boto3.client(
-            "iam",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=account_id(index),
-            aws_secret_access_key="test",
-        )
+        iam = client(endpoint, "iam", account_id(index))
         if USER not in {user["UserName"] for user in iam.list_users()["Users"]}:
             iam.create_user(UserName=USER)
 

@@ -13,31 +13,27 @@
   on the same lines (tests/oracle/bench.mjs). Ours: wall time for all lines minus the wall time for one line
   (start-up); theirs: bench.mjs's own clock (parsing excluded). Rounds alternate.
 
-`PYTHONPATH=tests python -m bench.audit [--sizes 10,100,1000] [--out DIR]` runs this phase alone and writes
-DIR/audit-results.json and DIR/audit-results.md; `make bench` runs it as the "audit" phase.
+`make bench` runs it as the "audit" phase; `PYTHONPATH=tests python -m bench --only audit` runs it alone.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import boto3
 
 from bench.context import Bench
 from bench.evaluator import EXTRA_ACTIONS, POLICIES_DIR, SEED, Corpus, Item, _random_user, node
-from harness.localstack import localstack_endpoint
-from harness.paths import BUILD_DIR, REPO_ROOT
+from harness.paths import REPO_ROOT
+from harness.readme import seed_document
 from mfa_required import audit
 from mfa_required.evaluator import Request
 from mfa_required.matrix import ALLOW_ALL, CAROLS, MODES, OWN, ROWS, Row
@@ -67,7 +63,7 @@ def _session(account: str) -> boto3.Session:
 
 def seed(endpoint: str, account: str, users: int) -> None:
     iam = _session(account).client("iam", endpoint_url=endpoint)
-    guard = (REPO_ROOT / "tests" / "data" / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", account)
+    guard = seed_document(account)
     arn = iam.create_policy(PolicyName="seed-mfa", PolicyDocument=guard)["Policy"]["Arn"]
     iam.create_group(GroupName="mfa-users")
     iam.attach_group_policy(GroupName="mfa-users", PolicyArn=arn)
@@ -319,21 +315,3 @@ def render(results: dict[str, Any]) -> str:
         "a one-line run's wall time (start-up), which varies by tenths of a second on a loaded machine.",
     ]
     return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.audit", description=__doc__)
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench")
-    args = parser.parse_args(argv)
-    BUILD_DIR.mkdir(exist_ok=True)
-    with localstack_endpoint(Path(tempfile.mkdtemp(prefix="bench-audit-", dir=BUILD_DIR))) as endpoint:
-        results = measure(endpoint, lambda m: print(m, flush=True), [int(s) for s in args.sizes.split(",")])
-    (args.out / "audit-results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "audit-results.md").write_text(render(results))
-    print(render(results))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

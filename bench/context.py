@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from bench.tf import ApiLog, localstack_pid
-from harness.localstack import ENDPOINT_ENV, localstack_endpoint
+from harness.localstack import ENDPOINT_ENV, client, localstack_endpoint
 from harness.terraform import environment
 
 
@@ -42,13 +40,7 @@ class Bench:
         with localstack_endpoint(self.workdir / "localstack") as endpoint:
             seconds = time.perf_counter() - start
             self.log(f"  LocalStack at {endpoint} ({seconds:.1f} s)")
-            iam = boto3.client(
-                "iam",
-                endpoint_url=endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="test",
-                aws_secret_access_key="test",
-            )
+            iam = client(endpoint, "iam")
             api = ApiLog(
                 None if external else self.workdir / "localstack" / "localstack.log",
                 None if external else localstack_pid(),

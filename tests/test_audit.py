@@ -24,7 +24,9 @@ import boto3
 import pytest
 import yaml
 
+from harness.localstack import account_session, client
 from harness.paths import REPO_ROOT
+from harness.readme import seed_document
 from harness.terraform import root_from_text, terraform
 from mfa_required import audit
 
@@ -37,20 +39,8 @@ PAGED_ACCOUNT = "210000000003"
 PASSWORD = "Correct-Horse-Battery-9"
 
 
-def session_for(account: str) -> boto3.Session:
-    return boto3.Session(aws_access_key_id=account, aws_secret_access_key="test", region_name="us-east-1")
-
-
-def iam_for(localstack: str, account: str) -> Any:
-    return session_for(account).client("iam", endpoint_url=localstack)
-
-
 def policy(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def seed_policy(account: str) -> str:
-    return (DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", account)
 
 
 # A guard written the way the module wrote it before it failed closed: Bool on aws:ViaAWSService.
@@ -122,8 +112,8 @@ def seed_account(iam: Any, account: str) -> None:
         iam.add_user_to_group(GroupName="engineers", UserName=name)
     iam.put_user_policy(UserName="broken-policy", PolicyName="deny-untagged-volumes", PolicyDocument=UNREADABLE)
 
-    iam.put_user_policy(UserName="seed-copy", PolicyName="seed-copy-pasted", PolicyDocument=seed_policy(account))
-    seed_arn = iam.create_policy(PolicyName="seed-managed", PolicyDocument=seed_policy(account))["Policy"]["Arn"]
+    iam.put_user_policy(UserName="seed-copy", PolicyName="seed-copy-pasted", PolicyDocument=seed_document(account))
+    seed_arn = iam.create_policy(PolicyName="seed-managed", PolicyDocument=seed_document(account))["Policy"]["Arn"]
     iam.attach_user_policy(UserName="seed-copy-new", PolicyArn=seed_arn)
 
     legacy_arn = iam.create_policy(PolicyName="legacy-mfa-guard", PolicyDocument=FAILS_OPEN)["Policy"]["Arn"]
@@ -177,7 +167,7 @@ def run_audit(localstack: str, account: str, *args: str) -> subprocess.Completed
 @pytest.fixture(scope="module")
 def audited(localstack: str, tf_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The seeded account with the module applied, audited once (json)."""
-    seed_account(iam_for(localstack, ACCOUNT), ACCOUNT)
+    seed_account(client(localstack, "iam", ACCOUNT), ACCOUNT)
     root = root_from_text(tmp_path_factory.mktemp("audit") / "root", MODULE % REPO_ROOT)
     tf = terraform(root, {**tf_env, "AWS_ACCESS_KEY_ID": ACCOUNT})
     tf.apply()
@@ -292,11 +282,11 @@ def paginate_like_aws(session: boto3.Session) -> list[tuple[int, str | None]]:
 
 
 def test_every_user_of_every_page_is_reported(localstack: str) -> None:
-    iam = iam_for(localstack, PAGED_ACCOUNT)
+    iam = client(localstack, "iam", PAGED_ACCOUNT)
     names = [f"paged-{i:02d}" for i in range(23)]
     for name in names:
         iam.create_user(UserName=name)
-    session = session_for(PAGED_ACCOUNT)
+    session = account_session(PAGED_ACCOUNT)
     sent = paginate_like_aws(session)
     report = audit.audit_account(session, endpoint_url=localstack, page_size=5)
     assert report.status == "ok", report.error
@@ -309,12 +299,12 @@ def test_every_user_of_every_page_is_reported(localstack: str) -> None:
 def test_partial_data_gives_the_rest_of_the_report(localstack: str) -> None:
     """A user deleted between the listing and the per-user reads, a credential report that never completes, and a
     policy document the evaluator cannot read: each is named, and every other user is still judged."""
-    iam = iam_for(localstack, PARTIAL_ACCOUNT)
+    iam = client(localstack, "iam", PARTIAL_ACCOUNT)
     for name in ("stays", "goes", "unreadable"):
         iam.create_user(UserName=name)
         iam.create_login_profile(UserName=name, Password=PASSWORD)
     iam.put_user_policy(UserName="unreadable", PolicyName="deny-untagged-volumes", PolicyDocument=UNREADABLE)
-    session = session_for(PARTIAL_ACCOUNT)
+    session = account_session(PARTIAL_ACCOUNT)
 
     def delete_after_listing(**_: Any) -> None:
         iam.delete_login_profile(UserName="goes")

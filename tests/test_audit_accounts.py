@@ -20,6 +20,8 @@ import pytest
 import yaml
 from botocore.awsrequest import AWSResponse
 
+from harness.localstack import account_session
+from harness.readme import seed_document
 from mfa_required import audit
 
 XDIST_GROUP = "audit-accounts"
@@ -40,13 +42,9 @@ TRUST = json.dumps(
 )
 
 
-def session_for(account: str) -> boto3.Session:
-    return boto3.Session(aws_access_key_id=account, aws_secret_access_key="test", region_name="us-east-1")
-
-
 def seed_member(iam: Any, account: str, users: list[dict[str, Any]]) -> None:
     iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST)
-    guard = (DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", account)
+    guard = seed_document(account)
     arn = iam.create_policy(PolicyName="seed-mfa", PolicyDocument=guard)["Policy"]["Arn"]
     iam.create_group(GroupName="mfa-users")
     iam.attach_group_policy(GroupName="mfa-users", PolicyArn=arn)
@@ -69,7 +67,7 @@ def seed_member(iam: Any, account: str, users: list[dict[str, Any]]) -> None:
 @pytest.fixture(scope="module")
 def members(localstack: str) -> dict[str, list[dict[str, Any]]]:
     for account, users in ACCOUNTS.items():
-        seed_member(session_for(account).client("iam", endpoint_url=localstack), account, users)
+        seed_member(account_session(account).client("iam", endpoint_url=localstack), account, users)
     return ACCOUNTS
 
 
@@ -130,7 +128,7 @@ def test_an_account_whose_role_cannot_be_assumed_is_reported_and_fails_the_run(
 ) -> None:
     listing = tmp_path / "accounts.txt"
     listing.write_text("\n".join([*members, UNASSUMABLE]) + "\n")
-    session = session_for(MANAGEMENT)
+    session = account_session(MANAGEMENT)
     refuse_assume_role(session, UNASSUMABLE)
     options = audit.Options(
         endpoint_url=localstack, fmt="markdown", fail_on="exposed", role_arn=TEMPLATE, accounts=f"@{listing}"

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.paths import DATA_DIR as DATA
 from harness.plans import PlanSummary, example_policy
+from harness.readme import seed_document
 from mfa_required.matrix import Matrix, compute
 from mfa_required.personas import PERSONAS
 
@@ -207,7 +207,7 @@ def fixed_cells() -> dict[tuple[str, str, str, str], Fix]:
 
 
 def seed_matrix() -> Matrix:
-    return compute(json.loads((DATA / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", ACCOUNT)))
+    return compute(json.loads(seed_document(ACCOUNT)))
 
 
 @pytest.fixture(scope="module")

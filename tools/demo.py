@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import tftest
 
-from harness.localstack import LocalStackError, localstack_endpoint
+from harness.localstack import LocalStackError, client, localstack_endpoint
 from harness.paths import BUILD_DIR, EXAMPLES_DIR
 from harness.terraform import environment, root_from_example, terraform
 from mfa_required import audit, matrix
@@ -51,13 +51,7 @@ def demo(workdir: Path) -> None:
         with step("Access matrix (our evaluator, per persona)"):
             policy = json.loads(outputs["policy_json"])
             matrix.render_table(matrix.compute(policy), sys.stdout)
-        iam = boto3.client(
-            "iam",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        iam = client(endpoint, "iam")
         with step("Sign-in set-up: alice enrolled MFA, bob has a password only, contractor is outside the module"):
             seed_sign_ins(iam)
         stack.callback(remove_sign_ins, iam)

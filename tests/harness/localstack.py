@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from harness.paths import REPO_ROOT
 from harness.timings import timed
@@ -132,3 +133,24 @@ def localstack_endpoint(workdir: Path) -> Iterator[str]:
         yield endpoint
     finally:
         process.stop()
+
+
+def account_session(account: str = "test") -> Any:
+    """A boto3 session whose access key id is `account`: with a 12-digit one, LocalStack serves that account."""
+    import boto3
+
+    return boto3.Session(aws_access_key_id=account, aws_secret_access_key="test", region_name="us-east-1")
+
+
+def client(endpoint: str, service: str, account: str = "test") -> Any:
+    """A boto3 client for LocalStack; a 12-digit `account` is used as the access key id, which makes LocalStack
+    serve that account (its multi-account set-up)."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=account,
+        aws_secret_access_key="test",
+    )

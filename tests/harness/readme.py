@@ -38,5 +38,6 @@ def localise(block: str, name: str = "mfa_required") -> str:
     return text.replace(f"arn:aws:iam::{README_ACCOUNT}:", f"arn:aws:iam::{LOCALSTACK_ACCOUNT}:")
 
 
-def seed_document() -> str:
-    return (DATA_DIR / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", LOCALSTACK_ACCOUNT)
+def seed_document(account: str = LOCALSTACK_ACCOUNT) -> str:
+    """The seed's copy-pasted JSON with an account filled in, as a user would have created it."""
+    return (DATA_DIR / "seed-policy.json").read_text().replace("YOUR_ACCOUNT_ID", account)
