@@ -8,7 +8,9 @@ and the library's catalog loading are paid once.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -52,6 +54,31 @@ def _grants_nothing(request: Request) -> dict[str, Any]:
             }
         ],
     }
+
+
+_VARIABLE = re.compile(r"\$\{([^},']+)")
+
+
+def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Request) -> bool:
+    """Whether the oracle's documented NotResource deviation (tests/unit/test_oracle.py KNOWN_DEVIATIONS) can
+    decide this question: a statement that takes the action has a NotResource entry whose policy variable the
+    request context cannot resolve. AWS says such an entry matches no resource; the oracle skips the statement."""
+    present = {key.lower() for key in request.context}
+    action = request.action.lower()
+    for policy in policies:
+        document = json.loads(policy) if isinstance(policy, str) else policy
+        statements = document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            unresolved = {v.strip().lower() for v in _VARIABLE.findall(json.dumps(statement.get("NotResource", "")))}
+            if not unresolved - present - {"*", "?", "$"}:
+                continue
+            if "NotAction" in statement:
+                return True  # conservatively: the action may fall outside the NotAction list
+            actions = statement.get("Action", [])
+            patterns = [actions] if isinstance(actions, str) else actions
+            if any(fnmatch.fnmatchcase(action, pattern.lower()) for pattern in patterns):
+                return True
+    return False
 
 
 def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
