@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import tftest
 from harness.iam import IamWorld
 from harness.paths import REPO_ROOT
 from harness.terraform import apply_inspected, as_tf_vars, plan_exit_code, root_from_text, terraform
+from tools import tfdocs
 
 XDIST_GROUP = "lifecycle"
 ROOT = f"""
@@ -201,7 +201,7 @@ def test_two_default_instances_do_not_collide(deployment: Deployment) -> None:
 
 
 def test_every_behaviour_input_is_changed() -> None:
-    declared = set(re.findall(r'^variable "(\w+)"', (REPO_ROOT / "variables.tf").read_text(), re.M))
+    declared = {variable.name for variable in tfdocs.load_module(REPO_ROOT).variables}
     assert set(DEFAULTS) == set(CHANGED) == declared - NOT_BEHAVIOUR
     assert all(DEFAULTS[key] != CHANGED[key] for key in DEFAULTS)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections import Counter
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from harness.paths import DATA_DIR as DATA
 from harness.paths import REPO_ROOT
 from harness.plans import PLAN_CASES, SINGLE_ACCOUNT_EXAMPLES, PlanSummary, example_policy, expected_policy
+from tools import tfdocs
 
 XDIST_GROUP = "plan"
 # Set to rewrite the expected documents from the current rendering; review the diff before committing.
@@ -104,6 +104,6 @@ def test_no_behaviour_input_replaces_the_policy(plan_all: PlanSummary) -> None:
 
 def test_every_input_is_planned_by_some_case() -> None:
     """So that the test above sees every behaviour input toggled away from its default."""
-    declared = set(re.findall(r'^variable "(\w+)"', (REPO_ROOT / "variables.tf").read_text(), re.M))
+    declared = {variable.name for variable in tfdocs.load_module(REPO_ROOT).variables}
     planned = {key for spec in PLAN_CASES.values() for key in spec.get("inputs", {})}
     assert declared - planned == set(), f"inputs no plan case sets: {declared - planned}"

@@ -12,7 +12,6 @@ shopt -s nullglob
 
 VENV=.venv
 CHECKOV=.venv-checkov/bin/checkov
-MIRROR=${MFA_REQUIRED_PROVIDER_MIRROR:-/opt/tf-plugins}
 BUILD=$PWD/.build
 
 python_dirs=()
@@ -21,22 +20,9 @@ for dir in src tests bench tools; do
 done
 
 export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
-if [[ -d $MIRROR ]]; then
-  # From an unpacked mirror terraform links the provider into .terraform: no copy, no shared cache to race on.
-  export TF_CLI_CONFIG_FILE=$BUILD/lint.tfrc
-  mkdir -p "$BUILD"
-  cat >"$TF_CLI_CONFIG_FILE" <<EOF
-provider_installation {
-  filesystem_mirror {
-    path    = "$MIRROR"
-    include = ["registry.terraform.io/hashicorp/*"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/hashicorp/*"]
-  }
-}
-EOF
-fi
+# The harness writes the same CLI configuration as for the tests: the provider mirror when there is one.
+TF_CLI_CONFIG_FILE=$("$VENV/bin/python" -c 'from harness.terraform import BUILD_DIR, cli_config; print(cli_config(BUILD_DIR / "lint.tfrc"))')
+export TF_CLI_CONFIG_FILE
 
 step_fmt() {
   # -recursive skips hidden directories (.terraform, .venv*).
