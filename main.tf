@@ -65,18 +65,23 @@ locals {
   own_mfa_device_actions = ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"]
 
   # Exempt from the no-MFA deny, on the caller's own user or device only.
-  exempt_own_resource_actions = sort(concat(
+  exempt_own_resource_actions = sort(distinct(concat(
     local.mfa_enrollment_user_actions,
     ["iam:CreateVirtualMFADevice"],
     var.allow_password_change_without_mfa ? local.password_actions : [],
     var.allow_login_profile_changes_without_mfa ? local.login_profile_actions : [],
     var.allow_mfa_removal_without_mfa ? local.mfa_removal_actions : [],
-  ))
+    # An enrolment left unfinished (device created, never enabled) leaves mfa/<user> behind; with "username" names
+    # no other name is allowed, so the user could not enrol again. IAM refuses to delete a device that is enabled
+    # ("You must deactivate a user's virtual MFA device before you can delete it", IAM API reference,
+    # DeleteVirtualMFADevice), and deactivating one needs MFA: this deletes only an unassigned device of the own name.
+    var.mfa_device_names == "username" ? ["iam:DeleteVirtualMFADevice"] : [],
+  )))
   exempt_actions = sort(distinct(concat(
     local.exempt_own_resource_actions,
     [for action in local.account_actions : action if action != "iam:GetAccountPasswordPolicy" || var.allow_password_change_without_mfa],
     # Console sign-in (AWS Sign-In guide, console-access-control): a deny here could keep a user without MFA
-    # from signing in to enrol. The OAuth actions on anything but the console are denied by DenyCliSignInIfNoMFA.
+    # from signing in to enrol. The OAuth actions on anything but the console are denied by the sign-in statements.
     local.sign_in_actions,
     var.additional_actions_without_mfa,
   )))
@@ -94,15 +99,31 @@ locals {
     var.exempt_aws_service_calls ? { BoolIfExists = { "aws:ViaAWSService" = "false" } } : {},
   )
 
-  sign_in_actions       = ["signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
-  console_sign_in_arn   = "arn:${data.aws_partition.current.partition}:signin:::console/*"
+  sign_in_actions     = ["signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  console_sign_in_arn = "arn:${data.aws_partition.current.partition}:signin:::console/*"
+  # OAuth tokens for an AWS service such as the AWS MCP Server (managed policy AWSMCPSignInOAuthAccessPolicy). The
+  # token endpoint also serves applications that sign with their existing credentials, a long-term key included
+  # (Sign-In API reference, CreateOAuth2TokenWithIAM, IAM action signin:CreateOAuth2Token): that token is no more
+  # than the key, so it is denied where the key is. Authorising one in a browser (AuthorizeOAuth2Access) needs MFA.
+  service_token_arn     = "arn:${data.aws_partition.current.partition}:signin:*:${local.account_id}:service-principal/*"
   cli_sign_in_actions   = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
   mfa_false_or_absent   = { BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" } }
   long_term_key_request = { Null = { "aws:MultiFactorAuthPresent" = "true" } }
+  # A service calling with the user's credentials (aws:ViaAWSService "true"). Bool: where the key is missing the
+  # request is taken as a direct one, which the main deny (BoolIfExists "false") already covers.
+  service_call_without_mfa = {
+    BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" }
+    Bool         = { "aws:ViaAWSService" = "true" }
+  }
 
   # A leaked access key must not take over the console. EnableMFADevice stays open to console sessions
-  # without MFA (enrolment), so this one is scoped to requests without the MFA key.
+  # without MFA (enrolment), so this one is scoped to requests without the MFA key, and to service calls without MFA:
+  # AWS does not document which MFA context CloudFormation or Cloud Control forwards (AWS::IAM::User has a
+  # LoginProfile property), so there the change needs aws:MultiFactorAuthPresent "true".
   access_key_guarded_actions = sort(concat(["iam:DeactivateMFADevice", "iam:EnableMFADevice"], local.login_profile_actions))
+  # What a long-term key can turn into a session that no longer meets this policy: a role's (up to 12 hours, and a
+  # console through the federation endpoint) or, from an organisation's management account, a member's root user.
+  role_assumption_actions = ["sts:AssumeRole*", "sts:AssumeRoot"]
 
   policy_json = templatefile("${path.module}/policy.json.tpl", {
     account_actions             = local.account_actions
@@ -120,6 +141,10 @@ locals {
     console_sign_in_arn         = local.console_sign_in_arn
     mfa_false_or_absent         = local.mfa_false_or_absent
     long_term_key_request       = local.long_term_key_request
+    service_call_without_mfa    = local.service_call_without_mfa
+    service_token_arn           = local.service_token_arn
+    guard_roles                 = var.guard_role_assumption_from_access_keys
+    role_assumption_actions     = local.role_assumption_actions
   })
   # IAM counts a managed policy's size without whitespace; jsonencode's output has none outside strings.
   policy_size             = length(local.policy_json)

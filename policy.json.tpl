@@ -35,13 +35,29 @@ ${jsonencode({
         Condition   = no_mfa_condition
       },
       {
-        # aws login and other OAuth clients turn a console session into CLI credentials; console sign-in
+        # aws login (oauth2/public-client/*) turns a console session into CLI credentials; console sign-in
         # itself (console/*) is left alone so that users without MFA can sign in to enrol.
         Sid         = "DenyCliSignInIfNoMFA"
         Effect      = "Deny"
         Action      = cli_sign_in_actions
-        NotResource = [console_sign_in_arn]
+        NotResource = [console_sign_in_arn, service_token_arn]
         Condition   = mfa_false_or_absent
+      },
+      {
+        # Authorising an agent for an AWS service happens in a browser: never with a long-term key.
+        Sid       = "DenyServiceAuthorizationIfNoMFA"
+        Effect    = "Deny"
+        Action    = "signin:AuthorizeOAuth2Access"
+        Resource  = service_token_arn
+        Condition = mfa_false_or_absent
+      },
+      {
+        # A token obtained by signing with existing credentials is denied where those credentials are.
+        Sid       = "DenyServiceTokenIfNoMFA"
+        Effect    = "Deny"
+        Action    = "signin:CreateOAuth2Token"
+        Resource  = service_token_arn
+        Condition = no_mfa_condition
       },
     ],
     [for statement in [
@@ -51,6 +67,13 @@ ${jsonencode({
         Action    = access_key_guarded_actions
         Resource  = own_user_arns
         Condition = long_term_key_request
+      },
+      {
+        Sid       = "DenyCredentialChangesThroughServiceWithoutMFA"
+        Effect    = "Deny"
+        Action    = access_key_guarded_actions
+        Resource  = own_user_arns
+        Condition = service_call_without_mfa
       },
       {
         # Also for calls a service makes for the user (CloudFormation creating an AWS::IAM::AccessKey), which
@@ -70,5 +93,15 @@ ${jsonencode({
         Condition = long_term_key_request
       },
     ] : statement if guard],
+    [for statement in [
+      {
+        # A role session (and a console sign-in URL made from it) would no longer meet this policy.
+        Sid       = "DenyRoleAssumptionWithoutMFA"
+        Effect    = "Deny"
+        Action    = role_assumption_actions
+        Resource  = "*"
+        Condition = mfa_false_or_absent
+      },
+    ] : statement if guard_roles],
   )
 })}

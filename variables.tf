@@ -142,14 +142,21 @@ variable "groups" {
 
 variable "guard_credentials_from_access_keys" {
   type        = bool
-  description = "Deny, to requests signed with a long-term access key: enabling or deactivating the caller's own MFA devices, changing its console login profile, creating or re-activating its long-term credentials (access keys, SSH keys, signing certificates, service-specific credentials), and sts:GetFederationToken. A leaked key then cannot take over the console or outlive its rotation; those changes need an MFA session."
+  description = "Deny, to requests signed with a long-term access key: enabling or deactivating the caller's own MFA devices, changing its console login profile, creating or re-activating its long-term credentials (access keys, SSH keys, signing certificates, service-specific credentials), and sts:GetFederationToken. The MFA and login-profile changes are denied too when an AWS service (CloudFormation, Cloud Control) makes them for the user without MFA. A leaked key then cannot take over the console or outlive its rotation; those changes need an MFA session."
   default     = true
+  nullable    = false
+}
+
+variable "guard_role_assumption_from_access_keys" {
+  type        = bool
+  description = "Deny sts:AssumeRole* and sts:AssumeRoot to requests without MFA, long-term access keys included: a leaked key then cannot assume a role (whose session, and a console sign-in URL made from it, no longer meets this policy). Keys assume roles from an MFA session (aws sts get-session-token --serial-number ..., or a CLI profile with mfa_serial)."
+  default     = false
   nullable    = false
 }
 
 variable "mfa_device_names" {
   type        = string
-  description = "Which virtual MFA device names a user may create: \"any\" (the console lets users name devices) or \"username\" (only a device named after the user, as in the seed)."
+  description = "Which virtual MFA device names a user may create: \"any\" (the console lets users name devices) or \"username\" (only a device named after the user, as in the seed; the user may then delete that device without MFA while it is not enabled, to enrol again after an interrupted enrolment)."
   default     = "any"
   nullable    = false
 

@@ -19,7 +19,8 @@ run "default_policy" {
     condition = [for statement in jsondecode(output.policy_json).Statement : statement.Sid] == [
       "AllowViewAccountInfo", "AllowManageOwnUser", "AllowManageOwnVirtualMFADevice",
       "DenyAllExceptListedIfNoMFA", "DenyOthersCredentialsIfNoMFA", "DenyCliSignInIfNoMFA",
-      "DenyCredentialChangesWithAccessKey", "DenyCredentialCreationWithoutMFA", "DenyFederationWithAccessKey",
+      "DenyServiceAuthorizationIfNoMFA", "DenyServiceTokenIfNoMFA", "DenyCredentialChangesWithAccessKey",
+      "DenyCredentialChangesThroughServiceWithoutMFA", "DenyCredentialCreationWithoutMFA", "DenyFederationWithAccessKey",
     ]
     error_message = "The default policy has an unexpected list of statements."
   }
@@ -76,8 +77,27 @@ run "guard_disabled" {
   }
 
   assert {
-    condition     = length(jsondecode(output.policy_json).Statement) == 6
-    error_message = "Without the guard the policy has none of the three guard statements."
+    condition     = length(jsondecode(output.policy_json).Statement) == 8
+    error_message = "Without the guard the policy has none of the four guard statements."
+  }
+}
+
+run "role_assumption_guarded" {
+  command = plan
+
+  variables {
+    guard_role_assumption_from_access_keys = true
+  }
+
+  assert {
+    condition = [for statement in jsondecode(output.policy_json).Statement : statement if statement.Sid == "DenyRoleAssumptionWithoutMFA"] == [{
+      Sid       = "DenyRoleAssumptionWithoutMFA"
+      Effect    = "Deny"
+      Action    = ["sts:AssumeRole*", "sts:AssumeRoot"]
+      Resource  = "*"
+      Condition = { BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" } }
+    }]
+    error_message = "guard_role_assumption_from_access_keys denies role assumption to every request without MFA, keys included."
   }
 }
 

@@ -35,6 +35,7 @@ variable "behaviour" {{
     enforce_for_programmatic_access         = bool
     exempt_aws_service_calls                = bool
     guard_credentials_from_access_keys      = bool
+    guard_role_assumption_from_access_keys  = bool
     mfa_device_names                        = string
     self_service                            = map(bool)
     tags                                    = map(string)
@@ -60,6 +61,7 @@ module "mfa_required" {{
   enforce_for_programmatic_access         = var.behaviour.enforce_for_programmatic_access
   exempt_aws_service_calls                = var.behaviour.exempt_aws_service_calls
   guard_credentials_from_access_keys      = var.behaviour.guard_credentials_from_access_keys
+  guard_role_assumption_from_access_keys  = var.behaviour.guard_role_assumption_from_access_keys
   mfa_device_names                        = var.behaviour.mfa_device_names
   self_service                            = var.behaviour.self_service
   tags                                    = var.behaviour.tags
@@ -96,6 +98,7 @@ DEFAULTS: dict[str, Any] = {
     "enforce_for_programmatic_access": False,
     "exempt_aws_service_calls": True,
     "guard_credentials_from_access_keys": True,
+    "guard_role_assumption_from_access_keys": False,
     "mfa_device_names": "any",
     "self_service": {},
     "tags": {},
@@ -110,6 +113,7 @@ CHANGED: dict[str, Any] = {
     "enforce_for_programmatic_access": True,
     "exempt_aws_service_calls": False,
     "guard_credentials_from_access_keys": False,
+    "guard_role_assumption_from_access_keys": True,
     "mfa_device_names": "username",
     "self_service": {"access_keys": True},
     "tags": {"team": "security"},

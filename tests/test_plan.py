@@ -41,7 +41,11 @@ def test_partitions_reach_every_arn(plan_all: PlanSummary) -> None:
     for case, partition in [("default", "aws"), ("partition_china", "aws-cn"), ("partition_govcloud", "aws-us-gov")]:
         rendered = plan_all.outputs[case]
         arns = [arn for arn in json.dumps(json.loads(rendered)).split('"') if arn.startswith("arn:")]
-        prefixes = (f"arn:{partition}:iam::123456789012:", f"arn:{partition}:signin:::console/")
+        prefixes = (
+            f"arn:{partition}:iam::123456789012:",
+            f"arn:{partition}:signin:::console/",
+            f"arn:{partition}:signin:*:123456789012:service-principal/",
+        )
         assert arns and all(arn.startswith(prefixes) for arn in arns), case
 
 

@@ -31,6 +31,7 @@ module "mfa_required" {
   enforce_for_programmatic_access         = false
   exempt_aws_service_calls                = true
   guard_credentials_from_access_keys      = true
+  guard_role_assumption_from_access_keys  = false
   allow_password_change_without_mfa       = true
   allow_list_users_without_mfa            = false
   allow_login_profile_changes_without_mfa = false

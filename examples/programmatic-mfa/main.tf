@@ -3,13 +3,14 @@ provider "aws" {
 }
 
 # Access keys need an MFA session too: users call `aws sts get-session-token --serial-number ... --token-code ...`
-# and use the temporary credentials it returns.
+# and use the temporary credentials it returns, also to assume roles.
 module "mfa_required" {
   source = "../.."
 
-  name                            = "require-mfa-everywhere"
-  users                           = var.users
-  enforce_for_programmatic_access = true
+  name                                   = "require-mfa-everywhere"
+  users                                  = var.users
+  enforce_for_programmatic_access        = true
+  guard_role_assumption_from_access_keys = true
 }
 
 variable "region" {

@@ -15,7 +15,6 @@ module "mfa_required" {
   allow_mfa_removal_without_mfa           = true
   mfa_device_names                        = "username"
   exempt_aws_service_calls                = false
-  guard_credentials_from_access_keys      = false
   additional_actions_without_mfa          = ["iam:GetAccountSummary"]
 }
 
