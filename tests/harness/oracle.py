@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.paths import ORACLE_DIR
-from mfa_required.evaluator import Request, needs_resource_policy
+from mfa_required.evaluator import Request, needs_resource_policy, protected_resource
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -57,27 +57,45 @@ def _grants_nothing(request: Request) -> dict[str, Any]:
 
 
 _VARIABLE = re.compile(r"\$\{([^},']+)")
+_AWS_MANAGED_POLICY = re.compile(r"arn:[^:]+:iam::aws:policy/")
 
 
-def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Request) -> bool:
-    """Whether the oracle's documented NotResource deviation (tests/unit/test_oracle.py KNOWN_DEVIATIONS) can
-    decide this question: a statement that takes the action has a NotResource entry whose policy variable the
-    request context cannot resolve. AWS says such an entry matches no resource; the oracle skips the statement."""
-    present = {key.lower() for key in request.context}
-    action = request.action.lower()
+def _statements(policies: Sequence[Mapping[str, Any] | str]) -> list[Mapping[str, Any]]:
+    out = []
     for policy in policies:
         document = json.loads(policy) if isinstance(policy, str) else policy
         statements = document.get("Statement", [])
-        for statement in statements if isinstance(statements, list) else [statements]:
-            unresolved = {v.strip().lower() for v in _VARIABLE.findall(json.dumps(statement.get("NotResource", "")))}
-            if not unresolved - present - {"*", "?", "$"}:
-                continue
-            if "NotAction" in statement:
-                return True  # conservatively: the action may fall outside the NotAction list
-            actions = statement.get("Action", [])
-            patterns = [actions] if isinstance(actions, str) else actions
-            if any(fnmatch.fnmatchcase(action, pattern.lower()) for pattern in patterns):
-                return True
+        out += statements if isinstance(statements, list) else [statements]
+    return out
+
+
+def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Request) -> bool:
+    """Whether a documented oracle deviation can decide this question:
+
+    - NotResource (tests/unit/test_oracle.py KNOWN_DEVIATIONS): a statement that takes the action has a NotResource
+      entry whose policy variable the request context cannot resolve. AWS says such an entry matches no resource;
+      the oracle skips the statement.
+    - AWS-protected resources (evaluator.protected_resource): the oracle refuses a change to them as
+      ImplicitlyDenied even where a Deny statement matches, which we report as ExplicitlyDenied (both refuse).
+    - AWS managed policies: simulate.mjs takes the resource's account from the ARN, "aws", so the oracle sees a read
+      of an AWS managed policy as a cross-account request and refuses it; every account may read them."""
+    statements = _statements(policies)
+    if protected_resource(request) and any(s.get("Effect") == "Deny" for s in statements):
+        return True
+    if _AWS_MANAGED_POLICY.match(request.resource) and not protected_resource(request):
+        return True
+    present = {key.lower() for key in request.context}
+    action = request.action.lower()
+    for statement in statements:
+        unresolved = {v.strip().lower() for v in _VARIABLE.findall(json.dumps(statement.get("NotResource", "")))}
+        if not unresolved - present - {"*", "?", "$"}:
+            continue
+        if "NotAction" in statement:
+            return True  # conservatively: the action may fall outside the NotAction list
+        actions = statement.get("Action", [])
+        patterns = [actions] if isinstance(actions, str) else actions
+        if any(fnmatch.fnmatchcase(action, pattern.lower()) for pattern in patterns):
+            return True
     return False
 
 
