@@ -99,8 +99,28 @@ def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Reques
     return False
 
 
-def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
-    """One request as the JSON line simulate.mjs reads."""
+def _trusts_the_account(request: Request) -> dict[str, Any]:
+    """A resource policy (trust or key policy) that allows the caller's account: the question "do the identity
+    policies let this request through?" where AWS also needs the resource's own policy."""
+    account = (request.principal or DEFAULT_PRINCIPAL).split(":")[4]
+    partition = request.resource.split(":")[1]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CallerAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": request.action,
+                "Resource": request.resource,
+            }
+        ],
+    }
+
+
+def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request, trusting: bool = False) -> str:
+    """One request as the JSON line simulate.mjs reads; `trusting`: a required resource policy trusts the caller's
+    account instead of granting nothing."""
     context = {key: value if isinstance(value, str) else list(value) for key, value in request.context.items()}
     line: dict[str, Any] = {
         "policies": [json.loads(p) if isinstance(p, str) else p for p in policies],
@@ -110,7 +130,7 @@ def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
         "context": context,
     }
     if needs_resource_policy(request):
-        line["resourcePolicy"] = _grants_nothing(request)
+        line["resourcePolicy"] = _trusts_the_account(request) if trusting else _grants_nothing(request)
     return json.dumps(line)
 
 
@@ -167,12 +187,22 @@ class Oracle:
         self._stderr.seek(0)
         return OracleError(f"oracle process {what}; node stderr:\n{self._stderr.read()}")
 
-    def decide(self, requests: Sequence[tuple[Sequence[Mapping[str, Any] | str], Request]]) -> list[str]:
-        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request), in order."""
+    def decide(
+        self,
+        requests: Sequence[tuple[Sequence[Mapping[str, Any] | str], Request]],
+        *,
+        trusting: bool = False,
+        refusals: list[str] | None = None,
+    ) -> list[str]:
+        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request), in order.
+        `trusting`: where AWS needs the resource's own policy too (a role's trust policy, a key policy), it trusts
+        the caller's account, so that the answer is the identity policies' own. `refusals`: a question the oracle
+        refuses (an action or resource its catalogue does not know) is answered "" and its error appended here,
+        instead of failing the batch."""
         self.start()
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         stdin, stdout = self._proc.stdin, self._proc.stdout
-        payload = "".join(_wire(policies, request) + "\n" for policies, request in requests)
+        payload = "".join(_wire(policies, request, trusting) + "\n" for policies, request in requests)
         failure: list[OSError] = []
 
         def write() -> None:
@@ -198,7 +228,11 @@ class Oracle:
             raise self._died(f"stopped reading its input ({failure[0]})")
         decisions = []
         for (policies, request), answer in zip(requests, answers, strict=True):
+            if "error" in answer and refusals is not None:
+                refusals.append(f"{request.action} {request.resource}: {answer['error']}")
+                decisions.append("")
+                continue
             if "error" in answer:
-                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request)}")
+                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request, trusting)}")
             decisions.append(answer["decision"])
         return decisions
