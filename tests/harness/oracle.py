@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.paths import ORACLE_DIR
-from mfa_required.evaluator import Request, needs_resource_policy
+from mfa_required.evaluator import Request, needs_resource_policy, protected_resource
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -57,32 +57,70 @@ def _grants_nothing(request: Request) -> dict[str, Any]:
 
 
 _VARIABLE = re.compile(r"\$\{([^},']+)")
+_AWS_MANAGED_POLICY = re.compile(r"arn:[^:]+:iam::aws:policy/")
 
 
-def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Request) -> bool:
-    """Whether the oracle's documented NotResource deviation (tests/unit/test_oracle.py KNOWN_DEVIATIONS) can
-    decide this question: a statement that takes the action has a NotResource entry whose policy variable the
-    request context cannot resolve. AWS says such an entry matches no resource; the oracle skips the statement."""
-    present = {key.lower() for key in request.context}
-    action = request.action.lower()
+def _statements(policies: Sequence[Mapping[str, Any] | str]) -> list[Mapping[str, Any]]:
+    out = []
     for policy in policies:
         document = json.loads(policy) if isinstance(policy, str) else policy
         statements = document.get("Statement", [])
-        for statement in statements if isinstance(statements, list) else [statements]:
-            unresolved = {v.strip().lower() for v in _VARIABLE.findall(json.dumps(statement.get("NotResource", "")))}
-            if not unresolved - present - {"*", "?", "$"}:
-                continue
-            if "NotAction" in statement:
-                return True  # conservatively: the action may fall outside the NotAction list
-            actions = statement.get("Action", [])
-            patterns = [actions] if isinstance(actions, str) else actions
-            if any(fnmatch.fnmatchcase(action, pattern.lower()) for pattern in patterns):
-                return True
+        out += statements if isinstance(statements, list) else [statements]
+    return out
+
+
+def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Request) -> bool:
+    """Whether a documented oracle deviation can decide this question:
+
+    - NotResource (tests/unit/test_oracle.py KNOWN_DEVIATIONS): a statement that takes the action has a NotResource
+      entry whose policy variable the request context cannot resolve. AWS says such an entry matches no resource;
+      the oracle skips the statement.
+    - AWS-protected resources (evaluator.protected_resource): the oracle refuses a change to them as
+      ImplicitlyDenied even where a Deny statement matches, which we report as ExplicitlyDenied (both refuse).
+    - AWS managed policies: simulate.mjs takes the resource's account from the ARN, "aws", so the oracle sees a read
+      of an AWS managed policy as a cross-account request and refuses it; every account may read them."""
+    statements = _statements(policies)
+    if protected_resource(request) and any(s.get("Effect") == "Deny" for s in statements):
+        return True
+    if _AWS_MANAGED_POLICY.match(request.resource) and not protected_resource(request):
+        return True
+    present = {key.lower() for key in request.context}
+    action = request.action.lower()
+    for statement in statements:
+        unresolved = {v.strip().lower() for v in _VARIABLE.findall(json.dumps(statement.get("NotResource", "")))}
+        if not unresolved - present - {"*", "?", "$"}:
+            continue
+        if "NotAction" in statement:
+            return True  # conservatively: the action may fall outside the NotAction list
+        actions = statement.get("Action", [])
+        patterns = [actions] if isinstance(actions, str) else actions
+        if any(fnmatch.fnmatchcase(action, pattern.lower()) for pattern in patterns):
+            return True
     return False
 
 
-def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
-    """One request as the JSON line simulate.mjs reads."""
+def _trusts_the_account(request: Request) -> dict[str, Any]:
+    """A resource policy (trust or key policy) that allows the caller's account: the question "do the identity
+    policies let this request through?" where AWS also needs the resource's own policy."""
+    account = (request.principal or DEFAULT_PRINCIPAL).split(":")[4]
+    partition = request.resource.split(":")[1]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CallerAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": request.action,
+                "Resource": request.resource,
+            }
+        ],
+    }
+
+
+def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request, trusting: bool = False) -> str:
+    """One request as the JSON line simulate.mjs reads; `trusting`: a required resource policy trusts the caller's
+    account instead of granting nothing."""
     context = {key: value if isinstance(value, str) else list(value) for key, value in request.context.items()}
     line: dict[str, Any] = {
         "policies": [json.loads(p) if isinstance(p, str) else p for p in policies],
@@ -92,7 +130,7 @@ def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
         "context": context,
     }
     if needs_resource_policy(request):
-        line["resourcePolicy"] = _grants_nothing(request)
+        line["resourcePolicy"] = _trusts_the_account(request) if trusting else _grants_nothing(request)
     return json.dumps(line)
 
 
@@ -149,12 +187,22 @@ class Oracle:
         self._stderr.seek(0)
         return OracleError(f"oracle process {what}; node stderr:\n{self._stderr.read()}")
 
-    def decide(self, requests: Sequence[tuple[Sequence[Mapping[str, Any] | str], Request]]) -> list[str]:
-        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request), in order."""
+    def decide(
+        self,
+        requests: Sequence[tuple[Sequence[Mapping[str, Any] | str], Request]],
+        *,
+        trusting: bool = False,
+        refusals: list[str] | None = None,
+    ) -> list[str]:
+        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request), in order.
+        `trusting`: where AWS needs the resource's own policy too (a role's trust policy, a key policy), it trusts
+        the caller's account, so that the answer is the identity policies' own. `refusals`: a question the oracle
+        refuses (an action or resource its catalogue does not know) is answered "" and its error appended here,
+        instead of failing the batch."""
         self.start()
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         stdin, stdout = self._proc.stdin, self._proc.stdout
-        payload = "".join(_wire(policies, request) + "\n" for policies, request in requests)
+        payload = "".join(_wire(policies, request, trusting) + "\n" for policies, request in requests)
         failure: list[OSError] = []
 
         def write() -> None:
@@ -180,7 +228,11 @@ class Oracle:
             raise self._died(f"stopped reading its input ({failure[0]})")
         decisions = []
         for (policies, request), answer in zip(requests, answers, strict=True):
+            if "error" in answer and refusals is not None:
+                refusals.append(f"{request.action} {request.resource}: {answer['error']}")
+                decisions.append("")
+                continue
             if "error" in answer:
-                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request)}")
+                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request, trusting)}")
             decisions.append(answer["decision"])
         return decisions

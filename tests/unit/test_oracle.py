@@ -276,6 +276,24 @@ KNOWN_DEVIATIONS = [
         "ImplicitlyDenied",
         "Allowed",
     ),
+    # AWS-protected resources (evaluator.protected_resource): the oracle refuses a change to an IAM Identity Center
+    # role as ImplicitlyDenied even when a Deny matches; the Deny decides it first (both refuse).
+    (
+        "Deny on a protected role",
+        [policy({"Effect": "Deny", "Action": "*", "Resource": "*"})],
+        Request("iam:DeleteRole", f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_A_1"),
+        "ExplicitlyDenied",
+        "ImplicitlyDenied",
+    ),
+    # IAM "AWS managed policies": every account can read them. simulate.mjs takes a resource's account from its
+    # ARN, "aws" here, so the oracle sees a cross-account read with no resource policy.
+    (
+        "read an AWS managed policy",
+        [policy(allow())],
+        Request("iam:GetPolicyVersion", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        "Allowed",
+        "ImplicitlyDenied",
+    ),
     (
         "Version 2008-10-17: variables are literal",
         [policy(allow("iam:GetUser", f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"), version="2008-10-17")],
