@@ -26,7 +26,7 @@ def terminal_text(value: object) -> str:
 def markdown_cell(value: object) -> str:
     """Text that a markdown renderer shows as it is, inside a table cell: every character that could start
     emphasis, code, a link or image, HTML or an entity, or close the cell is backslash-escaped (CommonMark: any
-    ASCII punctuation may be; GFM tables: ``\|``); line breaks become spaces."""
+    ASCII punctuation may be; GFM tables: a backslash before a bar); line breaks become spaces."""
     text = terminal_text(value).replace("\n", " ").replace("\r", " ")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 

@@ -231,6 +231,7 @@ OWN_USER, OTHER_USER, ROLE, OWN_MFA, OTHER_MFA, ANY = (
     "MFA device of another name",
     "*",
 )
+ANY_RESOURCE = "any"  # a class whose Deny statements name no resource: every resource decides alike
 OTHER_USER_NAME = "mfa-required-other-user"
 ROLE_NAME = "mfa-required-some-role"
 FILL = "mfa-required-example"
@@ -670,6 +671,14 @@ def _shape_phrase(shape: str) -> str:
     return {ANY: "*", OWN_USER: "the own user"}.get(shape, shape)
 
 
+TAKEOVER = re.compile(r"^(sts:AssumeRole|sts:GetFederationToken|iam:\w*(LoginProfile|AccessKey|MFADevice|Policy)\b)")
+
+
+def _takeover(phrase: str) -> bool:
+    """Requests that take over another principal or leave the guard behind: named first."""
+    return bool(TAKEOVER.match(phrase)) and " on the own user" not in phrase
+
+
 def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int = 6) -> str:
     named: dict[str, list[str]] = {}
     counted: dict[str, set[str]] = {}
@@ -684,7 +693,7 @@ def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int 
                 named.setdefault(phrase + where, []).append(action)
             else:
                 counted.setdefault(service, set()).add(action)
-    parts = list(named)
+    parts = sorted(named, key=lambda phrase: (not _takeover(phrase), 0))
     extra = len(parts) - limit
     parts = parts[:limit] + ([f"{extra:,} more IAM/STS requests"] if extra > 0 else [])
     by_size = sorted(counted.items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -705,7 +714,7 @@ def _labels_of(result_matches: Iterable[Any], labels: Sequence[str]) -> set[str]
 class _Partition:
     """The catalogue's classes for one policy set: (class mask, deny statements that take it, fine key)."""
 
-    classes: list[tuple[int, tuple[int, ...]]]
+    classes: list[tuple[int, tuple[int, ...], bool]]  # members, Deny statements taking them, any resource alike
     statements: list[Statement]
     seconds: float
 
@@ -754,7 +763,7 @@ def partition(documents: Sequence[Mapping[str, Any]]) -> _Partition:
             if outside:
                 refined.append((outside, taken_by))
         groups = refined
-    classes: list[tuple[int, tuple[int, ...]]] = []
+    classes: list[tuple[int, tuple[int, ...], bool]] = []
     for members, taken_by in groups:
         fine = any(
             not statements[i].any_resource or any(not c.key.lower().startswith("aws:") for c in statements[i].conditions)
@@ -765,7 +774,7 @@ def partition(documents: Sequence[Mapping[str, Any]]) -> _Partition:
             if not part:
                 continue
             if not fine:
-                classes.append((part, taken_by))
+                classes.append((part, taken_by, static == _static_classes()[0][0]))
                 continue
             # a Deny naming resources or service keys: split by resource types and the service keys it uses
             used = {c.key.lower() for i in taken_by for c in statements[i].conditions}
@@ -774,7 +783,7 @@ def partition(documents: Sequence[Mapping[str, Any]]) -> _Partition:
                 action = cat.actions[index]
                 fine_key = (action.service, action.resource_types, frozenset(action.condition_keys & used))
                 by_fine[fine_key] = by_fine.get(fine_key, 0) | (1 << index)
-            classes += [(m, taken_by) for m in by_fine.values()]
+            classes += [(m, taken_by, False) for m in by_fine.values()]
     result = _Partition(classes, statements, time.perf_counter() - started)
     with _PARTITIONS_LOCK:
         if len(_PARTITIONS) > 4096:
@@ -826,7 +835,7 @@ def judge_policies(
             return None
         return policy_set.evaluate(Request(action, resource, context, principal.arn))
 
-    for members, taken_by in parts.classes:
+    for members, taken_by, any_resource in parts.classes:
         first = (members & -members).bit_length() - 1
         representative = cat.actions[first]
         contexts = contexts_cache.get(taken_by)
@@ -866,7 +875,9 @@ def judge_policies(
                 continue
             if names is None:
                 names = tuple(cat.actions[i].name for i in cat.members(members))
-            door_classes.append(DoorClass(names, shape, opened, decision))
+            if any_resource and any(c.actions is names and c.context == opened for c in door_classes):
+                continue  # every resource alike: one door for the class
+            door_classes.append(DoorClass(names, ANY_RESOURCE if any_resource else shape, opened, decision))
 
     open_classes = [c for c in door_classes if c.decision is Decision.OPEN]
     conditional: dict[str, list[str]] = {}

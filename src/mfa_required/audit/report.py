@@ -13,6 +13,7 @@ from typing import Any
 
 from mfa_required.audit.facts import AccessKey, AccountFacts, PolicyRef, UserFacts
 from mfa_required.audit.judge import (
+    ANY_RESOURCE,
     Decision,
     GuardKind,
     Judgement,
@@ -272,7 +273,7 @@ def _open_doors(judgement: Judgement) -> tuple[list[OpenDoor], int]:
         key = (door.action, repr(sorted(door.context.items())), "" if whole else door.resource)
         if whole and key in merged:
             merged[key].actions = max(merged[key].actions, door.actions)
-            merged[key].resource = "any"
+            merged[key].resource = ANY_RESOURCE
         else:
             merged.setdefault(key, door)
     doors = list(merged.values())
