@@ -27,7 +27,7 @@ def markdown_cell(value: object) -> str:
     """Text that a markdown renderer shows as it is, inside a table cell: every character that could start
     emphasis, code, a link or image, HTML or an entity, or close the cell is backslash-escaped (CommonMark: any
     ASCII punctuation may be; GFM tables: a backslash before a bar); line breaks become spaces."""
-    text = terminal_text(value).replace("\n", " ").replace("\r", " ")
+    text = terminal_text(str(value).replace("\n", " ").replace("\r", " "))
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
@@ -135,8 +135,8 @@ def render_table(reports: Sequence[AccountReport], multi: bool, file: Any, width
     rows = Table(show_edge=False, show_lines=False)
     if multi:
         rows.add_column("Account", overflow="fold")
-    rows.add_column("User", overflow="fold", max_width=24)
-    rows.add_column("Path", overflow="fold", max_width=20)
+    rows.add_column("User", overflow="fold", max_width=32)
+    rows.add_column("Path", overflow="fold", max_width=32)
     rows.add_column("Class", overflow="fold")
     rows.add_column("Password", justify="center", overflow="fold")
     rows.add_column("MFA", justify="center", overflow="fold")

@@ -662,8 +662,8 @@ class Judgement:
             if c.decision is Decision.OPEN
         )
 
-    def summary(self, decision: Decision = Decision.OPEN, limit: int = 6) -> str:
-        """In words: IAM and STS requests one by one, other services counted ("1,203 ec2 actions")."""
+    def summary(self, decision: Decision = Decision.OPEN, limit: int = 4) -> str:
+        """In words: takeovers by name, the rest counted ("1,203 ec2 actions")."""
         return summarise(self.door_classes, decision, limit)
 
 
@@ -671,16 +671,26 @@ def _shape_phrase(shape: str) -> str:
     return {ANY: "*", OWN_USER: "the own user"}.get(shape, shape)
 
 
-TAKEOVER = re.compile(r"^(sts:AssumeRole|sts:GetFederationToken|iam:\w*(LoginProfile|AccessKey|MFADevice|Policy)\b)")
+# Requests that take over another principal or leave the guard behind, most direct first: named in summaries.
+TAKEOVERS = ("sts:AssumeRole", "sts:GetFederationToken", "LoginProfile", "AccessKey", "MFADevice", "Policy")
+
+
+def _takeover_rank(phrase: str) -> int:
+    if " on the own user" in phrase or not phrase.startswith(("iam:", "sts:")):
+        return len(TAKEOVERS)
+    action = phrase.split(" ", 1)[0]
+    return next((i for i, word in enumerate(TAKEOVERS) if word in action), len(TAKEOVERS))
 
 
 def _takeover(phrase: str) -> bool:
-    """Requests that take over another principal or leave the guard behind: named first."""
-    return bool(TAKEOVER.match(phrase)) and " on the own user" not in phrase
+    return _takeover_rank(phrase) < len(TAKEOVERS)
 
 
-def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int = 6) -> str:
-    named: dict[str, list[str]] = {}
+def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int = 4) -> str:
+    """IAM and STS requests that take over a principal or leave the guard behind named first (up to `limit`), then
+    counts: other IAM/STS requests, and actions by service ("1,203 ec2 actions")."""
+    named: dict[str, None] = {}
+    other_iam: set[tuple[str, str]] = set()
     counted: dict[str, set[str]] = {}
     for c in door_classes:
         if c.decision is not decision:
@@ -689,17 +699,22 @@ def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int 
         for action in c.actions:
             service = action.partition(":")[0]
             if service in ("iam", "sts"):
-                phrase = action if c.resource == ANY else f"{action} on {_shape_phrase(c.resource)}"
-                named.setdefault(phrase + where, []).append(action)
+                phrase = action if c.resource in (ANY, ANY_RESOURCE) else f"{action} on {_shape_phrase(c.resource)}"
+                if decision is not Decision.OPEN or _takeover(phrase):
+                    named[phrase + where] = None
+                else:
+                    other_iam.add((action, c.resource))
             else:
                 counted.setdefault(service, set()).add(action)
-    parts = sorted(named, key=lambda phrase: (not _takeover(phrase), 0))
-    extra = len(parts) - limit
-    parts = parts[:limit] + ([f"{extra:,} more IAM/STS requests"] if extra > 0 else [])
+    phrases = sorted(named, key=_takeover_rank)
+    parts = phrases[:limit]
+    more = len(phrases) - limit + len(other_iam)
+    if more > 0:
+        parts.append(f"{more:,} {'more ' if parts else ''}IAM/STS request{'s' if more > 1 else ''}")
     by_size = sorted(counted.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    for service, actions in by_size[:3]:
+    for service, actions in by_size[:2]:
         parts.append(f"{len(actions):,} {service} action{'s' if len(actions) > 1 else ''}")
-    rest = by_size[3:]
+    rest = by_size[2:]
     if rest:
         n = sum(len(a) for _, a in rest)
         parts.append(f"{n:,} actions of {len(rest):,} more services")
