@@ -626,7 +626,7 @@ class Judgement:
     door_classes: list[DoorClass]
     covering: tuple[str, ...]  # labels of the policies whose Deny statements denied some request
     denied_with_mfa: tuple[str, ...]  # policies denying some open-door request with MFA too
-    keys_affected: bool  # long-term keys are denied every open-door request too
+    keys_affected: bool  # long-term keys are denied every request the guard denies a session without MFA
     keys_denied_by: tuple[str, ...]
     enrol_denied_by: tuple[str, ...]  # policies that deny a session without MFA enrolling its own device
     conditional_keys: dict[str, list[str]]  # key -> values (or "absent") that escape
@@ -635,6 +635,7 @@ class Judgement:
     requests: int  # evaluations made
     contexts_exhaustive: bool = True
     seconds: float = 0.0
+    fails_open: bool = False  # some door opens only when aws:ViaAWSService is absent
 
     @property
     def covered(self) -> bool:
@@ -866,19 +867,23 @@ def judge_policies(
             decision = category(representative.name, shape)
             resource = resource_arn(shape, template, principal)
             opened: dict[str, Any] | None = None
+            base_denied = False
             for context in contexts:
                 result = decide(representative.name, resource, context)
                 if result is not None and result.decision == "ExplicitlyDenied":
                     covering.update(_labels_of(result.matched, labels))
-                    if context is contexts[0] and decision is Decision.OPEN:
-                        denied_in_base = True
+                    if context is contexts[0]:
+                        base_denied = True
+                        denied_in_base |= decision is Decision.OPEN
                     continue
                 difference = _differences(context, base)
                 if opened is None or len(difference) < len(opened):
                     opened = difference
                 if not opened:
                     break
-            if decision is Decision.OPEN:
+            if decision is Decision.OPEN and base_denied:
+                # the same request with MFA (a Deny, not only an MFA requirement?) and with a long-term key (does
+                # the guard reach keys too?)
                 for persona_base, sink in ((mfa_base, with_mfa), (key_base, keys_denied)):
                     result = decide(representative.name, resource, persona_base)
                     denied = result is not None and result.decision == "ExplicitlyDenied"
@@ -903,6 +908,7 @@ def judge_policies(
             if text not in values:
                 values.append(text)
     has_deny = any(s.deny for s in statements)
+    fails_open = any(set(c.context) == {"aws:ViaAWSService"} for c in open_classes)
     if not open_classes:
         kind = GuardKind.COMPLETE
     elif not has_deny:
@@ -914,7 +920,7 @@ def judge_policies(
         kind = GuardKind.NO_GUARD
     elif any(not c.context for c in open_classes):
         kind = GuardKind.PARTIAL
-    elif any(set(c.context) == {"aws:ViaAWSService"} for c in open_classes):
+    elif fails_open:
         kind = GuardKind.FAIL_OPEN
     else:
         kind = GuardKind.CONDITIONAL
@@ -930,7 +936,8 @@ def judge_policies(
         door_classes=door_classes,
         covering=tuple(sorted(covering)),
         denied_with_mfa=tuple(sorted(with_mfa)),
-        keys_affected=keys_all_denied and policy_set is not None,
+        keys_affected=keys_all_denied and bool(keys_denied),
+        fails_open=fails_open,
         keys_denied_by=tuple(sorted(keys_denied)),
         enrol_denied_by=tuple(sorted(enrol_denied)),
         conditional_keys=conditional if kind in (GuardKind.CONDITIONAL, GuardKind.FAIL_OPEN) else {},

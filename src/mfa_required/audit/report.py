@@ -217,6 +217,11 @@ def classify(console_password: bool, mfa_active: bool, judgement: Judgement) -> 
         )
     elif kind is GuardKind.PARTIAL:
         reasons.append(f"{', '.join(judgement.covering)} leaves doors open to a session without MFA: {doors}")
+        if judgement.fails_open:
+            reasons.append(
+                "it also fails open: some of its denials stop when aws:ViaAWSService is absent (Bool instead of "
+                "BoolIfExists on that key)"
+            )
     elif kind is GuardKind.ALLOW_ONLY:
         reasons.append(
             "its policies grant with MFA conditions but deny nothing: any other grant works without MFA; open: "
@@ -324,15 +329,15 @@ class Judge:
     def fix(self, user: UserFacts, principal: Principal, judgement: Judgement) -> str:
         guards = ", ".join(judgement.covering)
         prefix = ""
-        if judgement.kind is GuardKind.FAIL_OPEN:
+        if judgement.kind is GuardKind.FAIL_OPEN or judgement.fails_open:
             prefix = (
                 f"make {guards} fail closed (BoolIfExists on aws:ViaAWSService, as the mfa_required module does), or "
             )
         elif judgement.kind is GuardKind.CONDITIONAL:
             keys = ", ".join(sorted(judgement.conditional_keys))
             prefix = f"make {guards} deny whatever the value of {keys} (those conditions let requests escape), or "
-        elif judgement.kind is GuardKind.PARTIAL and guards:
-            prefix = f"remove from {guards} the exemptions that leave open {judgement.summary(limit=3)}, or "
+        if judgement.kind is GuardKind.PARTIAL and guards:
+            prefix += f"remove from {guards} the exemptions that leave open {judgement.summary(limit=3)}, or "
         carriers = self.carriers(user, principal)
         groups = [name for kind, name in carriers if kind == "group"]
         policies = [name for kind, name in carriers if kind == "policy"]
