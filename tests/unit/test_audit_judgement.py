@@ -648,3 +648,22 @@ def test_judging_the_same_facts_twice_gives_the_same_notes() -> None:
     )
     first, second = (audit.judge_account(facts, NOW).users[0].notes for _ in range(2))
     assert first == second and sum("permissions boundary" in note for note in first) == 1
+
+
+def test_users_the_policies_cannot_tell_apart_share_a_judgement() -> None:
+    """Sharing is sound only where names cannot matter: the module's policy (own resources through
+    ${aws:username}) puts users of one path depth in one class, and judging each gives the same doors; a policy that
+    names a user, or a condition on the user name, puts every user in its own class."""
+    from mfa_required.audit.judge import principal_class
+
+    module = json.loads((DATA / "policies" / "default.json").read_text())
+    bob = Principal("bob", "/ops/", "AIDABOBEXAMPLE0000002", ACCOUNT)
+    assert principal_class([module], ANA) == principal_class([module], bob) != principal_class([module], ROOTED)
+    for document in (FAILS_OPEN, deny_without_mfa(NO_MFA, EXEMPT + ["sts:AssumeRole"])):
+        ana, alone = judged(document), judged(document, principal=bob)
+        assert (ana.kind, door_actions(ana)) == (alone.kind, door_actions(alone))
+    naming = deny_without_mfa(NO_MFA) | {}
+    naming["Statement"] = [*naming["Statement"], {"Effect": "Deny", "Action": "*", "NotResource": "arn:aws:iam::*:user/teams/ana"}]
+    assert principal_class([naming], ANA) != principal_class([naming], bob)
+    by_name = deny_without_mfa(NO_MFA | {"StringNotEquals": {"aws:username": "ana"}})
+    assert principal_class([by_name], ANA) != principal_class([by_name], Principal("cy", "/teams/", "AIDACY", ACCOUNT))

