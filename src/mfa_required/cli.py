@@ -1,6 +1,7 @@
 """The `mfa-required` command line."""
 
 import argparse
+import getpass
 import io
 import json
 import os
@@ -104,9 +105,16 @@ def audit_command(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         page_size=args.page_size,
         report_timeout=args.report_timeout,
+        account_timeout=args.account_timeout,
+        verify_passwords=args.verify_passwords,
+        external_id=args.external_id,
+        session_name=args.session_name,
+        duration=args.duration,
+        mfa_serial=args.mfa_serial,
+        token_code=args.token_code,
     )
     try:
-        reports, multi = audit.run(options)
+        reports, multi = audit.run(options, prompt=getpass.getpass if sys.stdin.isatty() else None)
     except audit.AuditError as e:
         print(f"mfa-required audit: {e}", file=sys.stderr)
         return 2
@@ -181,6 +189,28 @@ def main(argv: list[str] | None = None) -> int:
         default=audit.DEFAULT_REPORT_TIMEOUT,
         help="seconds to wait for the credential report (default 60)",
     )
+    audit_parser.add_argument(
+        "--account-timeout",
+        type=float,
+        default=audit.DEFAULT_ACCOUNT_TIMEOUT,
+        help="seconds an account may take before it is reported as failed (default 900)",
+    )
+    audit_parser.add_argument(
+        "--no-verify-passwords",
+        dest="verify_passwords",
+        action="store_false",
+        help="trust the credential report (up to 4 hours old) for users without a password: no GetLoginProfile per "
+        "such user (very large accounts)",
+    )
+    audit_parser.add_argument("--external-id", help="external ID the member roles' trust policy requires")
+    audit_parser.add_argument(
+        "--session-name", default="mfa-required-audit", help="role session name (default mfa-required-audit)"
+    )
+    audit_parser.add_argument("--duration", type=int, help="role session duration in seconds (900 to 43200)")
+    audit_parser.add_argument(
+        "--mfa-serial", help="MFA device ARN, for member roles whose trust policy requires MFA (GetSessionToken first)"
+    )
+    audit_parser.add_argument("--token-code", help="the MFA device's code (asked for in a terminal when left out)")
     audit_parser.add_argument(
         "--print-policy", action="store_true", help="print the least-privilege IAM policy the audit needs, and exit"
     )
