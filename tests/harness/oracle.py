@@ -81,7 +81,12 @@ def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Reques
     return False
 
 
-def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
+ScpLevels = Sequence[Sequence[Mapping[str, Any]]]
+# A question: (identity policies, request), or (identity policies, request, SCP levels root first).
+Question = tuple[Sequence[Mapping[str, Any] | str], Request] | tuple[Sequence[Mapping[str, Any] | str], Request, ScpLevels]
+
+
+def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request, scps: ScpLevels | None = None) -> str:
     """One request as the JSON line simulate.mjs reads."""
     context = {key: value if isinstance(value, str) else list(value) for key, value in request.context.items()}
     line: dict[str, Any] = {
@@ -93,6 +98,8 @@ def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request) -> str:
     }
     if needs_resource_policy(request):
         line["resourcePolicy"] = _grants_nothing(request)
+    if scps is not None:
+        line["scps"] = [list(level) for level in scps]
     return json.dumps(line)
 
 
@@ -149,12 +156,13 @@ class Oracle:
         self._stderr.seek(0)
         return OracleError(f"oracle process {what}; node stderr:\n{self._stderr.read()}")
 
-    def decide(self, requests: Sequence[tuple[Sequence[Mapping[str, Any] | str], Request]]) -> list[str]:
-        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request), in order."""
+    def decide(self, requests: Sequence[Question]) -> list[str]:
+        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request) or (policies,
+        request, SCP levels), in order."""
         self.start()
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         stdin, stdout = self._proc.stdin, self._proc.stdout
-        payload = "".join(_wire(policies, request) + "\n" for policies, request in requests)
+        payload = "".join(_wire(*question) + "\n" for question in requests)
         failure: list[OSError] = []
 
         def write() -> None:
@@ -179,8 +187,8 @@ class Oracle:
         if failure:
             raise self._died(f"stopped reading its input ({failure[0]})")
         decisions = []
-        for (policies, request), answer in zip(requests, answers, strict=True):
+        for question, answer in zip(requests, answers, strict=True):
             if "error" in answer:
-                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request)}")
+                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(*question)}")
             decisions.append(answer["decision"])
         return decisions
