@@ -81,9 +81,10 @@ def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Reques
     return False
 
 
+Policies = Sequence[Mapping[str, Any] | str]
 ScpLevels = Sequence[Sequence[Mapping[str, Any]]]
 # A question: (identity policies, request), or (identity policies, request, SCP levels root first).
-Question = tuple[Sequence[Mapping[str, Any] | str], Request] | tuple[Sequence[Mapping[str, Any] | str], Request, ScpLevels]
+Question = tuple[Policies, Request] | tuple[Policies, Request, ScpLevels]
 
 
 def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request, scps: ScpLevels | None = None) -> str:
