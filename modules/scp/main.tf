@@ -3,20 +3,15 @@ data "aws_partition" "current" {}
 locals {
   partition = data.aws_partition.current.partition
 
-  # One SCP serves every account it is attached to, so the caller's own user is named by policy variables, which
-  # SCPs support (IAM User Guide, reference_policies_variables). In NotResource the account is the caller's
-  # (a missing aws:PrincipalAccount or aws:username matches nothing, so the deny applies: fail closed); in
-  # Resource any account, so that no missing key can lift a deny there.
+  # One SCP serves every account it is attached to, so the caller's own user is named by a policy variable, which
+  # SCPs support (IAM User Guide, reference_policies_variables). The account part is "*": IAM acts only on users and
+  # MFA devices of the caller's own account, so no other account's user can be reached through these ARNs.
   own_user_arns = [
-    "arn:${local.partition}:iam::$${aws:PrincipalAccount}:user/$${aws:username}",
-    "arn:${local.partition}:iam::$${aws:PrincipalAccount}:user/*/$${aws:username}",
-  ]
-  own_user_arns_any_account = [
     "arn:${local.partition}:iam::*:user/$${aws:username}",
     "arn:${local.partition}:iam::*:user/*/$${aws:username}",
   ]
   own_mfa_device_arns = [
-    var.mfa_device_names == "any" ? "arn:${local.partition}:iam::$${aws:PrincipalAccount}:mfa/*" : "arn:${local.partition}:iam::$${aws:PrincipalAccount}:mfa/$${aws:username}",
+    var.mfa_device_names == "any" ? "arn:${local.partition}:iam::*:mfa/*" : "arn:${local.partition}:iam::*:mfa/$${aws:username}",
   ]
 
   # The root module's action sets (main.tf there), less its Allow-only parts: an SCP grants nothing.
@@ -105,14 +100,14 @@ locals {
         Sid       = "DenyCredentialChangesWithAccessKey"
         Effect    = "Deny"
         Action    = local.access_key_guarded_actions
-        Resource  = local.own_user_arns_any_account
+        Resource  = local.own_user_arns
         Condition = merge(local.long_term_key_request, local.principal_scope)
       },
       {
         Sid       = "DenyCredentialCreationWithoutMFA"
         Effect    = "Deny"
         Action    = local.credential_issuing_actions
-        Resource  = local.own_user_arns_any_account
+        Resource  = local.own_user_arns
         Condition = merge(local.mfa_false_or_absent, local.principal_scope)
       },
       {
