@@ -23,9 +23,9 @@ from harness.localstack import _die_with_parent, free_port
 from harness.timings import timed
 
 # werkzeug's access log: 127.0.0.1 - - [30/Nov/2026 05:40:00] "POST / HTTP/1.1" 500 -
+# (werkzeug colours the request of a non-2xx answer: the escape codes are removed first).
 REQUEST_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) ')
-# The SDKs send the operation in the X-Amz-Target header, which the access log does not show.
-ACCOUNT = "123456789012"  # moto's default account: the organization's management account
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class MotoError(RuntimeError):
@@ -85,14 +85,17 @@ class MotoServer:
         with urllib.request.urlopen(request, timeout=10):
             pass
 
+    def _log(self) -> str:
+        return ANSI.sub("", self.log_path.read_text(errors="replace")) if self.log_path.exists() else ""
+
     def answers(self) -> list[tuple[str, int]]:
         """(method and path, status) of every request answered so far, from the log."""
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        text = self._log()
         return [(f"{m['method']} {m['path']}", int(m["status"])) for m in REQUEST_LINE.finditer(text)]
 
     def server_errors(self) -> list[str]:
         """The log lines of 5xx answers."""
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        text = self._log()
         return [line for line in text.splitlines() if (m := REQUEST_LINE.search(line)) and m["status"][0] == "5"]
 
     def log_tail(self, lines: int = 40) -> str:
@@ -113,13 +116,6 @@ def moto_server(workdir: Path) -> Iterator[MotoServer]:
         server.stop()
 
 
-def environment(endpoint: str) -> dict[str, str]:
-    """terraform's environment for moto: LocalStack's (CLI config, dummy credentials) with moto's endpoint."""
-    from harness.terraform import environment as terraform_environment
-
-    return terraform_environment(endpoint)
-
-
 def organizations_client(endpoint: str) -> Any:
     """A boto3 Organizations client for moto that raises on any 5xx answer instead of retrying it."""
     import boto3
@@ -131,12 +127,12 @@ def organizations_client(endpoint: str) -> Any:
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),  # one answer, no retry
     )
 
-    def fail_on_server_error(http_response: Any, operation_name: str, **_: Any) -> None:
+    def fail_on_server_error(http_response: Any, model: Any, **_: Any) -> None:
         if http_response is not None and http_response.status_code >= 500:
-            raise MotoError(f"moto answered {operation_name} with {http_response.status_code}: {http_response.text}")
+            raise MotoError(f"moto answered {model.name} with {http_response.status_code}: {http_response.text}")
 
     client.meta.events.register("after-call.organizations", fail_on_server_error)
     return client
