@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -31,6 +32,15 @@ OFFLINE_CHINA = OFFLINE_PROVIDER.replace('provider "aws" {', 'provider "aws" {\n
     '"us-east-1"', '"cn-north-1"'
 )
 UPDATE = os.environ.get("MFA_REQUIRED_UPDATE_EXPECTED") == "1"
+README_BLOCKS = re.findall(r"^```hcl\n(.*?)^```$", (MODULE / "README.md").read_text(), re.M | re.S)
+REGISTRY_SOURCE = "mfa-required/mfa-required/aws//modules/scp"
+
+
+def localise(block: str, name: str) -> str:
+    """A README block pointed at this checkout: registry source replaced, version dropped, module renamed."""
+    text = block.replace(f'source  = "{REGISTRY_SOURCE}"', f'source = "{MODULE}"')
+    text = re.sub(r'(?m)^\s*version\s*=\s*"[^"]*"\n', "", text)
+    return re.sub(r'module "\w+"', f'module "{name}"', text)
 
 
 def blocks(cases: dict[str, dict[str, Any]]) -> str:
@@ -46,8 +56,25 @@ def blocks(cases: dict[str, dict[str, Any]]) -> str:
 
 @pytest.fixture(scope="module")
 def scp_plan(tmp_path_factory: pytest.TempPathFactory) -> PlanSummary:
-    root = root_from_text(tmp_path_factory.mktemp("scp-plan"), blocks(CASES))
+    """Every case and every HCL block of the module's README, in one offline plan."""
+    readme = "\n".join(localise(block, f"readme_block{i}") for i, block in enumerate(README_BLOCKS, start=1))
+    root = root_from_text(tmp_path_factory.mktemp("scp-plan"), blocks(CASES) + "\n" + readme)
     return PlanSummary.from_plan(terraform(root, offline_environment()).plan(output=True))
+
+
+def test_readme_blocks_are_formatted_pin_a_version_and_plan(scp_plan: PlanSummary) -> None:
+    assert README_BLOCKS, "modules/scp/README.md lost its usage block"
+    for index, block in enumerate(README_BLOCKS, start=1):
+        fmt = subprocess.run(["terraform", "fmt", "-check", "-"], input=block, capture_output=True, text=True)
+        assert fmt.returncode == 0, f"terraform fmt would change README block {index}"
+        assert f'source  = "{REGISTRY_SOURCE}"' in block and re.search(r'version = "~> 1\.\d+"', block)
+        targets = re.search(r"targets = \{(.*?)\}", block, re.S)
+        names = re.findall(r"(\w+)\s*=", targets[1]) if targets else []
+        attachments = f"module.readme_block{index}.aws_organizations_policy_attachment.this"
+        assert sorted(a for a in scp_plan.values if a.startswith(attachments)) == sorted(
+            f'{attachments}["{name}"]' for name in names
+        )
+        assert f"module.readme_block{index}.aws_organizations_policy.this" in scp_plan.values
 
 
 @pytest.mark.parametrize("case", CASES)
