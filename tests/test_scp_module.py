@@ -16,7 +16,7 @@ import yaml
 from harness.paths import DATA_DIR, REPO_ROOT, TESTS_DIR
 from harness.plans import OFFLINE_PROVIDER, PlanSummary
 from harness.terraform import format_module_args, offline_environment, root_from_text, run, terraform
-from tools import tfdocs
+from tools import behaviour, tfdocs
 
 XDIST_GROUP = "scp-offline"
 MODULE = REPO_ROOT / "modules" / "scp"
@@ -178,3 +178,23 @@ def test_every_validation_block_has_a_case() -> None:
     )
     covered = {key for case in BAD.values() for key in case["inputs"]}
     assert validated and validated <= covered, f"validated variables without a bad-input case: {validated - covered}"
+
+
+# ---------------------------------------------------------------------------
+# Documentation and conventions
+# ---------------------------------------------------------------------------
+
+
+def test_readme_behaviour_section_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    assert behaviour.main(["--scp", "--check"]) == 0, capsys.readouterr().out
+
+
+def test_variables_and_outputs_follow_the_conventions() -> None:
+    module = tfdocs.load_module(MODULE)
+    assert [v.name for v in module.variables if not v.type or not v.description] == []
+    assert [o.name for o in module.outputs if not o.description] == []
+    collections = [v for v in module.variables if re.match(r"(list|set|map|object)\(", v.type or "")]
+    assert collections and [v.name for v in collections if v.nullable is not False] == []
+    for blocks_of_a_kind in (module.variables, module.outputs):
+        names = [block.name for block in blocks_of_a_kind]
+        assert names == sorted(names)
