@@ -77,6 +77,7 @@ lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 docs: $(VENV)/.installed
 	@$(VENV)/bin/python -m tools.tfdocs
 	@$(VENV)/bin/python -m tools.behaviour
+	@$(VENV)/bin/python -m tools.behaviour --scp
 
 bench: setup
 	@$(WITH_HARNESS) $(VENV)/bin/python -m bench

@@ -9,7 +9,7 @@ import hcl2
 import pytest
 
 from harness.paths import EXAMPLES_DIR
-from harness.plans import EXAMPLES, MULTI_ACCOUNT_EXAMPLES, SINGLE_ACCOUNT_EXAMPLES
+from harness.plans import EXAMPLES, MULTI_ACCOUNT_EXAMPLES, ORGANIZATION_EXAMPLES, SINGLE_ACCOUNT_EXAMPLES
 
 
 def aws_providers(example: str) -> list[dict[str, Any]]:
@@ -22,12 +22,11 @@ def aws_providers(example: str) -> list[dict[str, Any]]:
 
 
 def test_every_example_is_in_exactly_one_tier() -> None:
-    single, multi = set(SINGLE_ACCOUNT_EXAMPLES), set(MULTI_ACCOUNT_EXAMPLES)
-    assert not single & multi, f"in both tiers: {sorted(single & multi)}"
-    assert set(EXAMPLES) - single - multi == set(), "declare the new example's tier in tests/harness/plans.py"
-    assert single | multi <= set(EXAMPLES), (
-        f"declared but missing from examples/: {sorted(single | multi - set(EXAMPLES))}"
-    )
+    tiers = [set(SINGLE_ACCOUNT_EXAMPLES), set(MULTI_ACCOUNT_EXAMPLES), set(ORGANIZATION_EXAMPLES)]
+    declared = set().union(*tiers)
+    assert sum(len(tier) for tier in tiers) == len(declared), "an example is declared in two tiers"
+    assert set(EXAMPLES) - declared == set(), "declare the new example's tier in tests/harness/plans.py"
+    assert declared <= set(EXAMPLES), f"declared but missing from examples/: {sorted(declared - set(EXAMPLES))}"
 
 
 @pytest.mark.parametrize("example", SINGLE_ACCOUNT_EXAMPLES)
@@ -42,3 +41,17 @@ def test_multi_account_example_assumes_a_role_per_account(example: str) -> None:
     members = [provider for provider in providers if "alias" in provider]
     assert len(members) >= 2 and all("assume_role" in provider for provider in members)
     assert [provider for provider in providers if "alias" not in provider], "the management account's default provider"
+
+
+@pytest.mark.parametrize("example", ORGANIZATION_EXAMPLES)
+def test_organization_example_creates_the_organization_before_the_scp(example: str) -> None:
+    """One default provider (the management account); the SCP module waits for the organization, without which
+    CreatePolicy fails (moto answers it with a 500)."""
+    (provider,) = aws_providers(example)
+    assert "alias" not in provider and "assume_role" not in provider
+    with (EXAMPLES_DIR / example / "main.tf").open(encoding="utf-8") as handle:
+        main = hcl2.load(handle)
+    organizations = [r for r in main.get("resource", []) if '"aws_organizations_organization"' in r]
+    (module,) = [body for block in main.get("module", []) for body in block.values()]
+    assert organizations and module["source"] == '"../../modules/scp"'
+    assert module["depends_on"] == ["${aws_organizations_organization.this}"]

@@ -37,7 +37,7 @@ step_validate() {
   # The directories in parallel: each command is mostly the provider's start-up, on one CPU.
   local dir dirs=() pids=() status=0 i
   mkdir -p "$BUILD/validate"
-  for dir in . examples/*/; do
+  for dir in . modules/*/ examples/*/; do
     dir=${dir%/}
     dirs+=("$dir")
     validate_one "$dir" >"$BUILD/validate/${dir//\//_}.log" 2>&1 &
@@ -78,6 +78,7 @@ step_parliament() {
 step_docs() {
   "$VENV/bin/python" -m tools.tfdocs --check
   "$VENV/bin/python" -m tools.behaviour --check
+  "$VENV/bin/python" -m tools.behaviour --scp --check
 }
 
 steps=("$@")

@@ -10,8 +10,8 @@ comment, ``terraform-docs-ignore`` comments, versions from .terraform.lock.hcl.
 
     python -m tools.tfdocs [--check] [MODULE_DIR] [README]
 
-Without MODULE_DIR: the current directory (the repository root) and every examples/*/README.md
-that has the markers.
+Without MODULE_DIR: the current directory (the repository root) and every modules/*/README.md and
+examples/*/README.md that has the markers.
 """
 
 from __future__ import annotations
@@ -511,9 +511,10 @@ def update(module_dir: Path, readme: Path) -> bool:
 
 
 def readmes(root: Path) -> list[tuple[Path, Path]]:
-    """(module dir, README) for `root` and each example whose README has the markers."""
-    examples = [path for path in sorted(root.glob("examples/*/README.md")) if BEGIN in path.read_text(encoding="utf-8")]
-    return [(root, root / "README.md")] + [(path.parent, path) for path in examples]
+    """(module dir, README) for `root` and each submodule and example whose README has the markers."""
+    readmes = sorted(root.glob("modules/*/README.md")) + sorted(root.glob("examples/*/README.md"))
+    marked = [path for path in readmes if BEGIN in path.read_text(encoding="utf-8")]
+    return [(root, root / "README.md")] + [(path.parent, path) for path in marked]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -523,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
         "module_dir",
         nargs="?",
         type=Path,
-        help="default: the current directory (the repository root) and each examples/*/ whose README has the markers",
+        help="default: the current directory (the repository root) and each modules/*/ and examples/*/ whose README "
+        "has the markers",
     )
     parser.add_argument("readme", nargs="?", type=Path, help="default: MODULE_DIR/README.md")
     args = parser.parse_args(argv)

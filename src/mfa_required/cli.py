@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mfa_required import audit, matrix
-from mfa_required.evaluator import Request, cached_policy_set
+from mfa_required import audit, matrix, scp
+from mfa_required.evaluator import Request, cached_policy_set, evaluate_with_scps
 
 
 def _evaluate_line(line: str) -> dict[str, Any]:
@@ -31,6 +31,8 @@ def _evaluate_line(line: str) -> dict[str, Any]:
     context = doc.get("context", {})
     if not isinstance(context, dict):
         return {"error": "context must be an object"}
+    if "scps" in doc:
+        return _evaluate_with_scps(doc, context)
     try:
         # compiled sets are cached by the policies' canonical JSON, so a batch over one policy compiles it once
         policy_set = cached_policy_set(doc["policies"])
@@ -42,6 +44,40 @@ def _evaluate_line(line: str) -> dict[str, Any]:
         for m in result.matched
     ]
     answer: dict[str, Any] = {"decision": result.decision, "matched": matched}
+    if result.note:
+        answer["note"] = result.note
+    return answer
+
+
+def _evaluate_with_scps(doc: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """A request line with "scps": the SCP levels on the account's path, root first (FullAWSAccess is not added)."""
+    levels = doc["scps"]
+    if not isinstance(levels, list) or not all(isinstance(level, list) for level in levels):
+        return {"error": "scps must be a list of levels (root first), each a list of policies"}
+    try:
+        request = Request(doc["action"], doc["resource"], context, doc.get("principal"))
+        result = evaluate_with_scps(doc["policies"], request, levels)
+    except ValueError as e:  # PolicyError, or a malformed context value
+        return {"error": str(e)}
+    answer: dict[str, Any] = {
+        "decision": result.decision,
+        "matched": [
+            {"policy_index": m.policy_index, "statement_index": m.statement_index, "sid": m.sid, "effect": m.effect}
+            for m in result.matched
+        ],
+        "scp_matched": [
+            {
+                "level": m.level,
+                "policy_index": m.match.policy_index,
+                "statement_index": m.match.statement_index,
+                "sid": m.match.sid,
+                "effect": m.match.effect,
+            }
+            for m in result.scp_matched
+        ],
+    }
+    if result.denied_at is not None:
+        answer["denied_at_level"] = result.denied_at
     if result.note:
         answer["note"] = result.note
     return answer
@@ -78,9 +114,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def matrix_command(args: argparse.Namespace) -> int:
-    """Print the access matrix of a policy file."""
-    policy = json.loads(Path(args.policy).read_text())
-    result = matrix.compute(policy, args.account, args.partition)
+    """Print the access matrix of a policy file, or of a service control policy (--scp)."""
+    if (args.policy is None) == (args.scp is None):
+        print("mfa-required matrix: give a policy file or --scp FILE (one of them)", file=sys.stderr)
+        return 2
+    policy = json.loads(Path(args.scp or args.policy).read_text())
+    compute = scp.compute if args.scp else matrix.compute
+    result = compute(policy, args.account, args.partition)
     fmt = args.format or ("table" if sys.stdout.isatty() else "markdown")
     if fmt == "table":
         matrix.render_table(result, sys.stdout)
@@ -131,8 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         help="evaluate IAM requests read as JSON lines on stdin",
         description=(
             'Each stdin line: {"policies": [...], "principal": "arn:...", "action": "...", "resource": "...", '
-            '"context": {"key": "value" or ["values"]}}. Each stdout line: {"decision": ..., "matched": [...]} '
-            'or {"error": "..."}.'
+            '"context": {"key": "value" or ["values"]}}, optionally with "scps": [[...], ...], the service control '
+            "policies at each level from the organization root to the account (FullAWSAccess is not added). Each "
+            'stdout line: {"decision": ..., "matched": [...]} (with SCPs also "scp_matched" and '
+            '"denied_at_level") or {"error": "..."}.'
         ),
     )
     evaluate.set_defaults(func=evaluate_command)
@@ -140,9 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     matrix_parser = commands.add_parser(
         "matrix",
         help="print which persona may do what under a policy (alone, and with Allow * beside it)",
-        description="Account and partition default to those in the policy's ARNs, else 123456789012 and aws.",
+        description="Account and partition default to those in the policy's ARNs, else 123456789012 and aws. With "
+        "--scp, the policy is a service control policy attached at the organization root beside FullAWSAccess "
+        "(FullAWSAccess alone at the OU and the account), under Allow * as identity policy, and under none.",
     )
-    matrix_parser.add_argument("policy", metavar="POLICY.json")
+    matrix_parser.add_argument("policy", metavar="POLICY.json", nargs="?")
+    matrix_parser.add_argument("--scp", metavar="SCP.json", help="the access matrix of a service control policy")
     matrix_parser.add_argument("--account", help="account ID of the requests' ARNs")
     matrix_parser.add_argument("--partition", help="partition of the requests' ARNs (aws, aws-cn, aws-us-gov)")
     matrix_parser.add_argument(

@@ -52,13 +52,19 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 __all__ = [
+    "FULL_AWS_ACCESS",
+    "LevelMatch",
     "Match",
+    "OrganizationResult",
     "PolicyError",
     "PolicySet",
     "Request",
     "Result",
+    "ServiceControlPolicies",
     "cached_policy_set",
+    "cached_service_control_policies",
     "evaluate",
+    "evaluate_with_scps",
     "needs_resource_policy",
     "never_denied",
     "protected_resource",
@@ -1018,3 +1024,113 @@ def cached_policy_set(policies: Sequence[Mapping[str, Any] | str]) -> PolicySet:
 
 def evaluate(policies: Sequence[Mapping[str, Any] | str], request: Request) -> Result:
     return cached_policy_set(policies).evaluate(request)
+
+
+# --- service control policies --------------------------------------------------------------------------------------
+# AWS Organizations User Guide, orgs_manage_policies_scps_evaluation, and the IAM User Guide's policy evaluation
+# logic: a request of a member account's principal is allowed only if, at every level from the organization root
+# down to the account, some SCP attached there allows it and none denies it, and the identity policies allow it.
+# An SCP grants nothing. AWS attaches FullAWSAccess to every root, OU and account unless it is replaced; these
+# functions add nothing by themselves: pass it where it is attached.
+
+FULL_AWS_ACCESS: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+@dataclass(frozen=True)
+class LevelMatch:
+    """A statement of an SCP that applies to the request: `level` 0 is the organization root, the last the account;
+    ``match.policy_index`` counts the policies attached at that level."""
+
+    level: int
+    match: Match
+
+
+@dataclass(frozen=True)
+class OrganizationResult:
+    decision: str
+    matched: tuple[Match, ...]  # the identity policies' statements that decide, as in Result
+    scp_matched: tuple[LevelMatch, ...]  # the SCP statements that decide: the denies, or the allows of every level
+    note: str | None = None
+    denied_at: int | None = None  # the first level whose SCPs deny the request or do not allow it
+
+
+class ServiceControlPolicies:
+    """The SCPs on an account's path, one list of policy documents per level, root first, account last; each level
+    compiled once. The audit of an organization builds one per account path (ListParents, ListPoliciesForTarget)."""
+
+    def __init__(self, levels: Sequence[Sequence[Mapping[str, Any] | str]]) -> None:
+        if isinstance(levels, str | Mapping) or any(isinstance(level, str | Mapping) for level in levels):
+            raise PolicyError("SCP levels must be a list of lists of policy documents, root first")
+        if not levels:
+            raise PolicyError("SCP levels: at least one level (the organization root) is needed")
+        self.levels = tuple(cached_policy_set(level) for level in levels)
+
+    def evaluate(self, request: Request) -> tuple[str, tuple[LevelMatch, ...], int | None]:
+        """(decision of the SCP layer alone, the statements that decide it, the first level that refuses or None)."""
+        allows: list[LevelMatch] = []
+        refused: int | None = None
+        denies: list[LevelMatch] = []
+        for index, level in enumerate(self.levels):
+            result = level.evaluate(request)
+            matches = tuple(LevelMatch(index, m) for m in result.matched)
+            if result.decision == "ExplicitlyDenied":
+                denies += matches
+                refused = index if refused is None else refused
+            elif result.decision == "Allowed" or result.note is not None:
+                # A note means that an Allow matched (its statements are not listed then) and that a resource
+                # policy would be needed: that concerns the identity layer, not whether this level allows.
+                allows += matches
+            elif refused is None:
+                refused = index
+        if denies:
+            return "ExplicitlyDenied", tuple(denies), refused
+        if refused is not None:
+            return "ImplicitlyDenied", (), refused
+        return "Allowed", tuple(allows), None
+
+
+_SCP_SETS: OrderedDict[str, ServiceControlPolicies] = OrderedDict()
+_SCP_SETS_LOCK = threading.Lock()
+
+
+def cached_service_control_policies(levels: Sequence[Sequence[Mapping[str, Any] | str]]) -> ServiceControlPolicies:
+    """ServiceControlPolicies for these levels, shared with earlier calls whose documents are equal once parsed."""
+    if isinstance(levels, str | Mapping) or any(isinstance(level, str | Mapping) for level in levels):
+        raise PolicyError("SCP levels must be a list of lists of policy documents, root first")
+    key = json.dumps([[_load(p, i) for i, p in enumerate(level)] for level in levels], sort_keys=False)
+    with _SCP_SETS_LOCK:
+        found = _SCP_SETS.get(key)
+        if found is not None:
+            _SCP_SETS.move_to_end(key)
+            return found
+    found = ServiceControlPolicies(levels)
+    with _SCP_SETS_LOCK:
+        _SCP_SETS[key] = found
+        if len(_SCP_SETS) > _POLICY_SETS_SIZE:
+            _SCP_SETS.popitem(last=False)
+    return found
+
+
+def evaluate_with_scps(
+    policies: Sequence[Mapping[str, Any] | str] | PolicySet,
+    request: Request,
+    scps: ServiceControlPolicies | Sequence[Sequence[Mapping[str, Any] | str]],
+) -> OrganizationResult:
+    """The decision for a member account's principal: identity policies (documents or a compiled PolicySet) under
+    the SCP levels (root first). An explicit Deny anywhere wins; else a level whose SCPs do not allow the request
+    denies it implicitly; else the identity policies decide."""
+    identity = policies if isinstance(policies, PolicySet) else cached_policy_set(policies)
+    chain = scps if isinstance(scps, ServiceControlPolicies) else cached_service_control_policies(scps)
+    scp_decision, scp_matched, refused = chain.evaluate(request)
+    result = identity.evaluate(request)
+    if scp_decision == "ExplicitlyDenied":
+        denies = tuple(m for m in result.matched if m.effect == "Deny")
+        return OrganizationResult("ExplicitlyDenied", denies, scp_matched, None, refused)
+    if result.decision == "ExplicitlyDenied":
+        return OrganizationResult("ExplicitlyDenied", result.matched, (), None, None)
+    if scp_decision == "ImplicitlyDenied":
+        return OrganizationResult("ImplicitlyDenied", (), (), None, refused)
+    return OrganizationResult(result.decision, result.matched, scp_matched, result.note, None)

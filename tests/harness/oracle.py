@@ -118,9 +118,21 @@ def _trusts_the_account(request: Request) -> dict[str, Any]:
     }
 
 
-def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request, trusting: bool = False) -> str:
-    """One request as the JSON line simulate.mjs reads; `trusting`: a required resource policy trusts the caller's
-    account instead of granting nothing."""
+Policies = Sequence[Mapping[str, Any] | str]
+ScpLevels = Sequence[Sequence[Mapping[str, Any]]]
+# A question: (identity policies, request), or (identity policies, request, SCP levels root first).
+Question = tuple[Policies, Request] | tuple[Policies, Request, ScpLevels]
+
+
+def _parts(question: Question) -> tuple[Policies, Request, ScpLevels | None]:
+    return (question[0], question[1], question[2] if len(question) == 3 else None)  # type: ignore[misc]
+
+
+def _wire(
+    policies: Sequence[Mapping[str, Any] | str], request: Request, scps: ScpLevels | None = None, trusting: bool = False
+) -> str:
+    """One request as the JSON line simulate.mjs reads; `scps`: SCP levels, root first; `trusting`: a required
+    resource policy trusts the caller's account instead of granting nothing."""
     context = {key: value if isinstance(value, str) else list(value) for key, value in request.context.items()}
     line: dict[str, Any] = {
         "policies": [json.loads(p) if isinstance(p, str) else p for p in policies],
@@ -131,6 +143,8 @@ def _wire(policies: Sequence[Mapping[str, Any] | str], request: Request, trustin
     }
     if needs_resource_policy(request):
         line["resourcePolicy"] = _trusts_the_account(request) if trusting else _grants_nothing(request)
+    if scps is not None:
+        line["scps"] = [list(level) for level in scps]
     return json.dumps(line)
 
 
@@ -189,20 +203,20 @@ class Oracle:
 
     def decide(
         self,
-        requests: Sequence[tuple[Sequence[Mapping[str, Any] | str], Request]],
+        requests: Sequence[Question],
         *,
         trusting: bool = False,
         refusals: list[str] | None = None,
     ) -> list[str]:
-        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request), in order.
-        `trusting`: where AWS needs the resource's own policy too (a role's trust policy, a key policy), it trusts
-        the caller's account, so that the answer is the identity policies' own. `refusals`: a question the oracle
-        refuses (an action or resource its catalogue does not know) is answered "" and its error appended here,
-        instead of failing the batch."""
+        """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied") for each (policies, request) or (policies,
+        request, SCP levels root first), in order. `trusting`: where AWS needs the resource's own policy too (a role's
+        trust policy, a key policy), it trusts the caller's account, so that the answer is the identity policies' own.
+        `refusals`: a question the oracle refuses (an action or resource its catalogue does not know) is answered ""
+        and its error appended here, instead of failing the batch."""
         self.start()
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         stdin, stdout = self._proc.stdin, self._proc.stdout
-        payload = "".join(_wire(policies, request, trusting) + "\n" for policies, request in requests)
+        payload = "".join(_wire(*_parts(question), trusting=trusting) + "\n" for question in requests)
         failure: list[OSError] = []
 
         def write() -> None:
@@ -227,12 +241,13 @@ class Oracle:
         if failure:
             raise self._died(f"stopped reading its input ({failure[0]})")
         decisions = []
-        for (policies, request), answer in zip(requests, answers, strict=True):
+        for question, answer in zip(requests, answers, strict=True):
+            policies, request, scps = _parts(question)
             if "error" in answer and refusals is not None:
                 refusals.append(f"{request.action} {request.resource}: {answer['error']}")
                 decisions.append("")
                 continue
             if "error" in answer:
-                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request, trusting)}")
+                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request, scps, trusting)}")
             decisions.append(answer["decision"])
         return decisions

@@ -19,8 +19,11 @@ EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.iterdir() if (path / "main.
 # (plan_all) and the apply tier applies it as it is. A multi-account example configures one provider per member
 # account that assumes a role there; as a module block it would be a module with provider configurations of its
 # own, which is not how it is used: tests/test_multi_account.py applies it across several LocalStack accounts.
+# An organisation example creates an organization and uses modules/scp: tests/test_organization_scp.py applies it
+# on moto's Organizations, which LocalStack's free edition does not serve.
 SINGLE_ACCOUNT_EXAMPLES = ("basic", "complete", "programmatic-mfa", "seed-compatible")
 MULTI_ACCOUNT_EXAMPLES = ("multi-account",)
+ORGANIZATION_EXAMPLES = ("organization-scp",)
 PLAN_CASES: dict[str, dict[str, Any]] = yaml.safe_load((TESTS_DIR / "plan_cases.yaml").read_text())
 PROVIDERS = """
 provider "aws" {

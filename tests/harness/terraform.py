@@ -18,7 +18,7 @@ from harness.timings import timed
 MIRROR_ENV = "MFA_REQUIRED_PROVIDER_MIRROR"
 DEFAULT_MIRROR = "/opt/tf-plugins"
 PLUGIN_CACHE = BUILD_DIR / "tf-plugin-cache"
-MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./\.\."')
+MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./\.\.(/modules/[\w-]+)?"')
 
 
 def cli_config(path: Path) -> Path:
@@ -72,11 +72,12 @@ def offline_environment() -> dict[str, str]:
 
 
 def root_from_example(example: Path, workdir: Path) -> Path:
-    """Copy an example into workdir, its `source = "../.."` pointed at this checkout."""
+    """Copy an example into workdir, its `source = "../.."` (or "../../modules/NAME") pointed at this checkout."""
     target = workdir / example.name
     shutil.copytree(example, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     for tf_file in target.glob("*.tf"):
-        tf_file.write_text(MODULE_SOURCE.sub(f'source = "{REPO_ROOT}"', tf_file.read_text()))
+        text = MODULE_SOURCE.sub(lambda m: f'source = "{REPO_ROOT}{m[1] or ""}"', tf_file.read_text())
+        tf_file.write_text(text)
     return target
 
 

@@ -3,7 +3,8 @@
 // stdin:  one JSON request a line
 //   {"policies": [<identity policy document>, ...], "principal": "arn:aws:iam::123456789012:user/alice",
 //    "action": "iam:GetUser", "resource": "arn:...", "context": {"aws:username": "alice", "aws:TagKeys": ["a"]},
-//    "resourcePolicy": <optional resource-based policy: a role's trust policy, a key policy>}
+//    "resourcePolicy": <optional resource-based policy: a role's trust policy, a key policy>,
+//    "scps": <optional SCP levels, root first, account last: [[<policy>, ...], ...]; FullAWSAccess is not added>}
 // stdout: one JSON line per request, in order: {"decision": "Allowed"|"ExplicitlyDenied"|"ImplicitlyDenied"}
 //   or {"error": "..."}; an error never stops the process.
 // --bench: read every line first, then print {"requests", "errors", "seconds", "requests_per_second"} for the
@@ -54,7 +55,10 @@ async function decide(line) {
       },
       identityPolicies: req.policies.map((policy, i) => ({ name: `policy${i}`, policy })),
       ...(req.resourcePolicy && { resourcePolicy: req.resourcePolicy }),
-      serviceControlPolicies: [],
+      serviceControlPolicies: (req.scps ?? []).map((policies, level) => ({
+        orgIdentifier: `level${level}`,
+        policies: policies.map((policy, i) => ({ name: `scp${level}-${i}`, policy }))
+      })),
       resourceControlPolicies: []
     },
     { simulationMode: 'Strict' }
