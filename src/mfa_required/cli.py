@@ -4,6 +4,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from importlib import metadata
@@ -247,8 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         description="Account and partition default to those in the policy's ARNs, else 123456789012 and aws.",
     )
     matrix_parser.add_argument("policy", metavar="POLICY.json")
-    matrix_parser.add_argument("--account", help="account ID of the requests' ARNs")
-    matrix_parser.add_argument("--partition", help="partition of the requests' ARNs (aws, aws-cn, aws-us-gov)")
+    matrix_parser.add_argument("--account", type=_account_id, help="account ID of the requests' ARNs")
+    matrix_parser.add_argument(
+        "--partition", type=_partition, help="partition of the requests' ARNs (aws, aws-cn, aws-us-gov)"
+    )
     matrix_parser.add_argument(
         "--format", choices=["table", "markdown", "json"], help="default: table in a terminal, else markdown"
     )
@@ -315,6 +318,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return result
+
+
+def _account_id(value: str) -> str:
+    if not re.fullmatch(r"\d{12}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a 12-digit account ID")
+    return value
+
+
+def _partition(value: str) -> str:
+    # aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, ...: lower-case words joined by hyphens, never a colon
+    if not re.fullmatch(r"aws(-[a-z]+)*", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a partition (aws, aws-cn, aws-us-gov, ...)")
+    return value
 
 
 def _version() -> str:

@@ -159,6 +159,21 @@ def test_matrix_unknown_persona(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (["--account", "12345"], "argument --account: '12345' is not a 12-digit account ID"),
+        (["--partition", "aws:evil"], "argument --partition: 'aws:evil' is not a partition"),
+    ],
+)
+def test_matrix_bad_arn_parts(capsys: pytest.CaptureFixture[str], option: list[str], expected: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["matrix", "policy-never-read.json", *option])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["--version"])
