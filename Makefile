@@ -26,7 +26,7 @@ help:
 	@echo "make test   everything CI runs: lint, offline terraform tests, evaluator, oracle, plan and apply tiers"
 	@echo "make lint   terraform fmt/validate, checkov, ruff, mypy, docs up to date"
 	@echo "make docs   regenerate the README tables and behaviour section"
-	@echo "make bench  benchmarks (writes bench/results.md)"
+	@echo "make bench  benchmarks of this project's code (writes bench/results.md); PHASES=a,b for others (bench/README.md)"
 	@echo "make clean  remove virtual environments, node modules and build files"
 
 # The environment is created without pip (ensurepip alone can take longer than everything uv then installs);
@@ -79,8 +79,10 @@ docs: $(VENV)/.installed
 	@$(VENV)/bin/python -m tools.behaviour
 	@$(VENV)/bin/python -m tools.behaviour --scp
 
+# PHASES=overhead,scaling,accounts re-runs phases outside the default set (bench/README.md); empty: the default set.
+PHASES ?=
 bench: setup
-	@$(WITH_HARNESS) $(VENV)/bin/python -m bench
+	@$(WITH_HARNESS) $(VENV)/bin/python -m bench $(if $(PHASES),--only $(PHASES))
 
 clean:
 	rm -rf $(VENV) $(LOCALSTACK_VENV) $(CHECKOV_VENV) $(ORACLE_MODULES) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,9 +1,10 @@
-"""`make bench`: python -m bench [--only PHASE,...] [--render] [--runs N] [--large-runs N] [--sizes 10,100,500].
+"""`make bench [PHASES=a,b]`: python -m bench [--only PHASE,...] [--render] [--runs N] [--large-runs N] [--sizes ...].
 
 Each phase is a module bench/PHASE.py with `run(bench: Bench) -> dict` (bench/context.py) and
 `render(result: dict) -> str` (markdown tables). bench/results.json keeps one entry per phase, with its own date,
 commit, machine, load and duration: `--only PHASE` re-runs that phase and merges it into the existing results;
-`--render` only rewrites results.md (and the phases' figures) from results.json. Register a phase in PHASES.
+`--render` only rewrites results.md (and the phases' figures) from results.json. Register a phase in PHASES; a
+module with `ON_DEMAND = True` runs only when named (`--only`), its committed results and conclusion standing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ PHASES: dict[str, ModuleType] = {
     "make-test": make_test,
 }
 OUT = REPO_ROOT / "bench"
+
+
+def default_phases() -> list[str]:
+    """What `make bench` runs without PHASES: the phases that measure this project's code."""
+    return [name for name, module in PHASES.items() if not getattr(module, "ON_DEMAND", False)]
 
 
 def log(message: str) -> None:
@@ -102,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--large-runs", type=int, default=1, help="runs for sizes of 1,000 users and more (default 1)")
     parser.add_argument("--sizes", default="10,100,500", help="user counts of the scaling phase (default 10,100,500)")
-    parser.add_argument("--only", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
+    parser.add_argument(
+        "--only",
+        default=",".join(default_phases()),
+        help=f"comma-separated phases (default {','.join(default_phases())}; all: {','.join(PHASES)})",
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="where results.* go (default bench/)")
     parser.add_argument("--render", action="store_true", help="only re-render results.md and figures")
     args = parser.parse_args(argv)

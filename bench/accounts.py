@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import Bench
+from bench.lifecycle import STEP_TITLES, STEPS, time_cycles
 from bench.report import table
 from bench.stats import Summary, fmt, summary
-from bench.tf import ApiLog, Root, Timing, fresh_dir
+from bench.tf import ApiLog, Root, fresh_dir
 from harness.localstack import client
 from harness.paths import EXAMPLES_DIR, REPO_ROOT
 from harness.terraform import MODULE_SOURCE, root_from_example
@@ -31,8 +32,6 @@ TEMPLATE_ACCOUNT = "development"
 MANAGEMENT = "200000000000"
 USER = "bench-user"
 SIZES = (1, 3, 10)
-PHASES = ("plan", "apply", "noop_plan", "destroy")
-PHASE_TITLES = {"plan": "plan", "apply": "apply", "noop_plan": "no-change plan", "destroy": "destroy"}
 
 
 def account_names(count: int) -> list[str]:
@@ -81,7 +80,7 @@ def ensure_users(endpoint: str, count: int) -> None:
 
 
 def run(bench: Bench) -> dict[str, Any]:
-    # Ten accounts are a large size: --large-runs (default 1) runs, so that make bench keeps to its 25 minutes.
+    # Ten accounts are a large size: --large-runs (default 1) runs, about 4 minutes each.
     with bench.localstack() as localstack:
         return measure(bench.workdir, localstack.endpoint, localstack.env, localstack.api, bench.large_runs, bench.log)
 
@@ -97,53 +96,29 @@ def measure(
 ) -> dict[str, Any]:
     ensure_users(endpoint, max(sizes))
     management_env = env | {"AWS_ACCESS_KEY_ID": MANAGEMENT}
-    roots = {n: Root(f"{n}-accounts", root_for(workdir, n), management_env, api) for n in sizes}
-    times: dict[int, dict[str, list[float]]] = {n: {p: [] for p in PHASES} for n in sizes}
-    calls: dict[int, dict[str, dict[str, int]]] = {n: {} for n in sizes}
-    state_bytes: dict[int, list[int]] = {n: [] for n in sizes}
-    noop_exit_codes: dict[int, list[int]] = {n: [] for n in sizes}
+    roots = {str(n): Root(f"{n}-accounts", root_for(workdir, n), management_env, api) for n in sizes}
     start = time.perf_counter()
-    for i in range(runs):
-        for n in sizes:  # alternating: 1, 3, 10, 1, 3, 10, ...
-            root = roots[n]
-            try:
-                timings: dict[str, Timing] = {"plan": root.plan(), "apply": root.apply()}
-                state_bytes[n].append((root.root / "terraform.tfstate").stat().st_size)
-                timings["noop_plan"] = root.noop_plan()
-                timings["destroy"] = root.destroy()
-            except Exception:
-                root.cleanup()
-                raise
-            noop_exit_codes[n].append(timings["noop_plan"].exit_code)
-            for phase, timing in timings.items():
-                times[n][phase].append(timing.seconds)
-                if i == 0:
-                    calls[n][phase] = dict(sorted(timing.calls.items()))
-            log(
-                f"  {n} account(s), run {i + 1}/{runs}: "
-                + " ".join(f"{p} {times[n][p][-1]:.1f}s" for p in PHASES)
-                + f"; state {state_bytes[n][-1] / 1024:.0f} KiB"
-            )
+    cycles = time_cycles(roots, runs, log)  # alternating: 1, 3, 10, 1, 3, 10, ...
     by_size: dict[str, dict[str, Any]] = {
         str(n): {
             "runs": runs,
-            "init_seconds": roots[n].init_seconds,
+            "init_seconds": roots[str(n)].init_seconds,
             "resources": 2 * n,  # per account: the policy and one user attachment
-            "seconds": {p: summary(v) for p, v in times[n].items()},
-            "state_bytes": summary(state_bytes[n]),
-            "api_calls": calls[n],
-            "noop_plan_exit_codes": noop_exit_codes[n],
+            "seconds": cycles.summaries(str(n)),
+            "state_bytes": summary(cycles.state_bytes[str(n)]),
+            "api_calls": cycles.first_calls(str(n)),
+            "noop_plan_exit_codes": cycles.exit_codes(str(n)),
         }
         for n in sizes
     }
     low, high = str(min(sizes)), str(max(sizes))
     per_account = {
         p: (by_size[high]["seconds"][p]["median"] - by_size[low]["seconds"][p]["median"]) / (int(high) - int(low))
-        for p in PHASES
+        for p in STEPS
     }
     return {
         "sizes": list(sizes),
-        "phases": list(PHASES),
+        "phases": list(STEPS),
         "order": "each run: " + ", ".join(f"{n} account(s)" for n in sizes) + " (plan, apply, no-change plan, destroy)",
         "wall_seconds": time.perf_counter() - start,
         "by_size": by_size,
@@ -160,6 +135,7 @@ def _seconds(s: Summary) -> str:
 
 
 TITLE = "Organisation rollout: member accounts in one root"
+ON_DEMAND = True  # terraform and LocalStack per account: a stable conclusion (bench/README.md)
 
 
 def render(results: dict[str, Any]) -> str:
@@ -167,7 +143,7 @@ def render(results: dict[str, Any]) -> str:
     sizes, phases, by_size = results["sizes"], results["phases"], results["by_size"]
     per = results["seconds_per_added_account"]
     times = table(
-        ["Accounts", "Resources", *(PHASE_TITLES[p] for p in phases), "State file", "No-change plan exit codes"],
+        ["Accounts", "Resources", *(STEP_TITLES[p] for p in phases), "State file", "No-change plan exit codes"],
         [
             [
                 str(n),
@@ -189,7 +165,7 @@ def render(results: dict[str, Any]) -> str:
         ],
     )
     calls = table(
-        ["Accounts", *(f"API calls: {PHASE_TITLES[p]}" for p in phases), "sts.AssumeRole in the no-change plan"],
+        ["Accounts", *(f"API calls: {STEP_TITLES[p]}" for p in phases), "sts.AssumeRole in the no-change plan"],
         [
             [
                 str(n),

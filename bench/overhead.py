@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import Bench
+from bench.lifecycle import time_cycles
 from bench.report import ratio, seconds, table
 from bench.stats import summary
-from bench.tf import ApiLog, Root, Timing, fresh_dir, provider_block
+from bench.tf import ApiLog, Root, fresh_dir, provider_block
 from harness.iam import exists
 from harness.paths import EXAMPLES_DIR, REPO_ROOT
 from harness.terraform import root_from_example, root_from_text
@@ -114,33 +115,12 @@ def measure(
     if not all(same_policy.values()):
         raise RuntimeError(f"the roots do not create the same policy: {same_policy}")
 
-    times: dict[str, dict[str, list[float]]] = {c: {p: [] for p in (*PHASES, "total")} for c in CONFIGS}
-    calls: dict[str, dict[str, dict[str, int]]] = {c: {} for c in CONFIGS}
-    cpu: dict[str, dict[str, list[float]]] = {c: {p: [] for p in PHASES} for c in CONFIGS}
-    for i in range(runs):
-        for config in CONFIGS:  # alternating: module, baseline, module_account_id, module, ...
-            root = roots[config]
-            try:
-                timings: dict[str, Timing] = {"plan": root.plan(), "apply": root.apply(), "destroy": root.destroy()}
-            except Exception:
-                root.cleanup()
-                raise
-            for phase, timing in timings.items():
-                times[config][phase].append(timing.seconds)
-                cpu[config][phase].append(timing.cpu_terraform + timing.cpu_provider)
-                if i == 0:
-                    calls[config][phase] = dict(sorted(timing.calls.items()))
-            times[config]["total"].append(sum(t.seconds for t in timings.values()))
-        log(
-            f"  run {i + 1}/{runs}: "
-            + "; ".join(f"{c} " + " ".join(f"{p} {times[c][p][-1]:.1f}s" for p in PHASES) for c in CONFIGS)
-        )
+    cycles = time_cycles(roots, runs, log, steps=PHASES)  # alternating: module, baseline, module_account_id, ...
+    totals = {c: [sum(run) for run in zip(*(cycles.seconds(c, p) for p in PHASES), strict=True)] for c in CONFIGS}
 
     def ratios(config: str) -> dict[str, Any]:
-        return {
-            phase: summary([a / b for a, b in zip(times[config][phase], times["baseline"][phase], strict=True)])
-            for phase in (*PHASES, "total")
-        }
+        by_phase = {phase: cycles.ratios(config, "baseline", phase) for phase in PHASES}
+        return by_phase | {"total": summary([a / b for a, b in zip(totals[config], totals["baseline"], strict=True)])}
 
     module_ratio = ratios("module")
     return {
@@ -148,9 +128,12 @@ def measure(
         "order": "each run: " + ", ".join(CONFIGS) + " (plan, apply, destroy each)",
         "init_seconds": {c: roots[c].init_seconds for c in CONFIGS},
         "same_policy": same_policy,
-        "seconds": {c: {p: summary(v) for p, v in times[c].items()} for c in CONFIGS},
-        "api_calls": calls,
-        "terraform_cpu_seconds": {c: {p: summary(v) for p, v in cpu[c].items()} for c in CONFIGS},
+        "seconds": {c: cycles.summaries(c) | {"total": summary(totals[c])} for c in CONFIGS},
+        "api_calls": {c: cycles.first_calls(c) for c in CONFIGS},
+        "terraform_cpu_seconds": {
+            c: {p: summary([t.cpu_terraform + t.cpu_provider for t in cycles.timings[c][p]]) for p in PHASES}
+            for c in CONFIGS
+        },
         "ratio_to_baseline": {"module": module_ratio, "module_account_id": ratios("module_account_id")},
         "target": TARGET,
         "target_met": module_ratio["apply"]["median"] <= TARGET,
@@ -158,6 +141,7 @@ def measure(
 
 
 TITLE = "Module overhead"
+ON_DEMAND = True  # a constant per command, under the run-to-run spread: a stable conclusion (bench/README.md)
 TITLES = {
     "module": "module (`examples/basic`)",
     "baseline": "baseline (literal `aws_iam_policy` + `aws_iam_group_policy_attachment`)",

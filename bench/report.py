@@ -52,6 +52,23 @@ def markdown(results: dict[str, Any], phases: dict[str, ModuleType]) -> str:
         "(`python -m bench --render` rewrites it). Each figure: median (min–max) over the runs shown. "
         "What the figures mean: [README.md](README.md).",
     ]
+    parts.append(
+        table(
+            ["Phase", "Runs", "Last run", "Duration", "Load average at start, end (1 min)"],
+            [
+                [
+                    f"{number}. {phases[name].TITLE}",
+                    f"on demand (`make bench PHASES={name}`)"
+                    if getattr(phases[name], "ON_DEMAND", False)
+                    else "by default",
+                    entry["date"][:10],
+                    f"{entry['seconds'] / 60:.1f} min",
+                    f"{entry['load_average']['start'][0]}, {entry['load_average']['end'][0]}",
+                ]
+                for number, (name, entry) in enumerate(results["phases"].items(), start=1)
+            ],
+        )
+    )
     for number, (name, entry) in enumerate(results["phases"].items(), start=1):
         module = phases[name]
         parts += [f"## {number}. {module.TITLE}", _provenance(entry), module.render(entry["result"]).strip()]

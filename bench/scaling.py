@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import Bench
+from bench.lifecycle import STEP_TITLES, STEPS, cpu_summary, time_cycles
 from bench.report import ratio, seconds, table
 from bench.stats import summary
 from bench.tf import ApiLog, Root, Timing, fresh_dir, provider_block
@@ -35,7 +36,7 @@ from harness.paths import REPO_ROOT
 from harness.terraform import root_from_text
 
 MODES = ("users", "group")
-PHASES = ("plan", "apply", "noop_plan", "destroy")
+PHASES = STEPS
 USER_PATH = "/bench/"
 GROUP_NAME = "bench-mfa-required"
 
@@ -94,14 +95,6 @@ resource "aws_iam_user_policy_attachment" "this" {{
 }}
 """
     )
-
-
-def cpu_summary(timings: list[Timing]) -> dict[str, Any]:
-    return {
-        "terraform": summary([t.cpu_terraform for t in timings]),
-        "provider": summary([t.cpu_provider for t in timings]),
-        "localstack": summary([t.cpu_localstack for t in timings]),
-    }
 
 
 def fixed_costs(workdir: Path, env: dict[str, str], api: ApiLog, iam: Any, runs: int) -> dict[str, Any]:
@@ -168,51 +161,27 @@ def measure(
             api,
         )
         control_plan: list[float] = []
-        times: dict[str, dict[str, list[float]]] = {m: {p: [] for p in PHASES} for m in MODES}
-        all_timings: dict[str, dict[str, list[Timing]]] = {m: {p: [] for p in PHASES} for m in MODES}
-        calls: dict[str, dict[str, dict[str, int]]] = {m: {} for m in MODES}
-        noop_changes: dict[str, list[int]] = {m: [] for m in MODES}
+
+        def control_run(_: int, control: Root = control, plans: list[float] = control_plan) -> str:
+            plans.append(control.plan().seconds)
+            return f"control plan {plans[-1]:.1f}s"
+
         size_start = time.perf_counter()
-        for i in range(runs):
-            for mode in MODES:  # alternating: users, group, users, group, ...
-                root = roots[mode]
-                try:
-                    timings = {
-                        "plan": root.plan(),
-                        "apply": root.apply(),
-                        "noop_plan": root.noop_plan(),
-                        "destroy": root.destroy(),
-                    }
-                except Exception:
-                    root.cleanup()
-                    raise
-                noop_changes[mode].append(timings["noop_plan"].exit_code)
-                for phase, timing in timings.items():
-                    times[mode][phase].append(timing.seconds)
-                    all_timings[mode][phase].append(timing)
-                    if i == 0:
-                        calls[mode][phase] = dict(sorted(timing.calls.items()))
-            control_plan.append(control.plan().seconds)
-            log(
-                f"  {size} users, run {i + 1}/{runs}: "
-                + "; ".join(f"{m} " + " ".join(f"{p} {times[m][p][-1]:.1f}s" for p in PHASES) for m in MODES)
-                + f"; control plan {control_plan[-1]:.1f}s"
-            )
+        log(f"  {size} users:")
+        cycles = time_cycles(roots, runs, log, after_run=control_run)  # alternating: users, group, users, ...
         results[str(size)] = {
             "runs": runs,
             "wall_seconds": time.perf_counter() - size_start,
             "init_seconds": {m: roots[m].init_seconds for m in MODES},
-            "seconds": {m: {p: summary(v) for p, v in times[m].items()} for m in MODES},
-            "cpu_seconds": {m: {p: cpu_summary(v) for p, v in all_timings[m].items()} for m in MODES},
-            "api_calls": calls,
-            "noop_plan_exit_codes": noop_changes,
+            "seconds": {m: cycles.summaries(m) for m in MODES},
+            "cpu_seconds": {m: {p: cpu_summary(cycles.timings[m][p]) for p in PHASES} for m in MODES},
+            "api_calls": {m: cycles.first_calls(m) for m in MODES},
+            "noop_plan_exit_codes": {m: cycles.exit_codes(m) for m in MODES},
             "control_plan_seconds": summary(control_plan),
             "users_plan_over_control_plan": summary(
-                [u / c for u, c in zip(times["users"]["plan"], control_plan, strict=True)]
+                [u / c for u, c in zip(cycles.seconds("users", "plan"), control_plan, strict=True)]
             ),
-            "group_over_users": {
-                p: summary([g / u for g, u in zip(times["group"][p], times["users"][p], strict=True)]) for p in PHASES
-            },
+            "group_over_users": {p: cycles.ratios("group", "users", p) for p in PHASES},
         }
 
     marginal: dict[str, dict[str, list[dict[str, Any]]]] = {m: {p: [] for p in PHASES} for m in MODES}
@@ -236,7 +205,8 @@ def measure(
 
 
 TITLE = "Scaling with the number of users"
-PHASE_TITLES = {"plan": "plan", "apply": "apply", "noop_plan": "no-change plan", "destroy": "destroy"}
+ON_DEMAND = True  # terraform core per instance, not this module: a stable conclusion (bench/README.md)
+PHASE_TITLES = STEP_TITLES
 MODE_TITLES = {"users": "per-user attachments", "group": "group + memberships"}
 LARGE = 500  # sizes from here on get --large-runs runs: one run of both modes at 1,000 users takes ~10 min
 

@@ -1,14 +1,17 @@
-"""Keep a README's terraform-docs tables up to date without the terraform-docs binary.
+"""Keep a README's terraform-docs tables up to date, with the terraform-docs binary or without it.
 
-Reads a module's ``*.tf`` files with python-hcl2 and renders what ``terraform-docs markdown table``
-writes between ``<!-- BEGIN_TF_DOCS -->`` and ``<!-- END_TF_DOCS -->`` with its default settings
-(anchors, HTML, escaped underscores, sorted by name), in the format of current terraform-aws-modules
-READMEs: ``|------|`` rules and ``[x](#input\\_x)`` links. Only what this repository's files use is read:
-string literals without heredocs or templates, ``required_providers`` in their object form (Terraform 0.13+),
-module versions from ``version`` (not ``?ref=``). Not supported either: a header read from main.tf's leading
-comment, ``terraform-docs-ignore`` comments, versions from .terraform.lock.hcl.
+The module is read by tools/hcl_module.py; this file renders what ``terraform-docs markdown table`` writes
+between ``<!-- BEGIN_TF_DOCS -->`` and ``<!-- END_TF_DOCS -->`` with its default settings (anchors, HTML,
+escaped underscores, sorted by name), in the format of current terraform-aws-modules READMEs: ``|------|`` rules
+and ``[x](#input\\_x)`` links. Not supported by the built-in renderer: a header read from main.tf's leading
+comment, ``terraform-docs-ignore`` comments, versions from .terraform.lock.hcl (the terraform-docs renderer is
+run without them too).
 
-    python -m tools.tfdocs [--check] [MODULE_DIR] [README]
+Renderers: ``builtin`` (the default), or ``terraform-docs`` (the binary, when it is on PATH) chosen with
+``--renderer`` or the environment variable MFA_REQUIRED_TFDOCS; asked for but not on PATH, the built-in one is
+used, with a note on stderr.
+
+    python -m tools.tfdocs [--check] [--renderer builtin|terraform-docs] [MODULE_DIR] [README]
 
 Without MODULE_DIR: the current directory (the repository root) and every modules/*/README.md and
 examples/*/README.md that has the markers.
@@ -18,162 +21,43 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from hcl2.utils import SerializationOptions, process_escape_sequences
+from tools.hcl_module import HclError, Module, Output, Resource, Variable, load_module
+
+# The reader's names stay importable from here (tests and `make docs` used them before the split).
+__all__ = [
+    "BEGIN",
+    "END",
+    "RENDERERS",
+    "HclError",
+    "Module",
+    "Output",
+    "TfDocsError",
+    "Variable",
+    "check",
+    "load_module",
+    "main",
+    "readmes",
+    "render",
+    "select_renderer",
+    "update",
+]
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
 
-_HCL_OPTIONS = SerializationOptions(with_comments=False, preserve_scientific_notation=False)
-
 
 class TfDocsError(Exception):
     """A module or README that the tables cannot be generated for."""
-
-
-@dataclass
-class Variable:
-    name: str
-    type: str | None  # HCL text of the type constraint
-    description: str | None
-    default: Any
-    required: bool
-    nullable: bool | None
-    file: str
-
-
-@dataclass
-class Output:
-    name: str
-    description: str | None
-    file: str
-
-
-@dataclass
-class Resource:
-    mode: str  # "managed" or "data"
-    type: str
-    name: str
-    provider: str
-    alias: str
-
-
-@dataclass
-class ModuleCall:
-    name: str
-    source: str
-    version: str
-
-
-@dataclass
-class Module:
-    required_core: list[str] = field(default_factory=list)
-    provider_sources: dict[str, str] = field(default_factory=dict)
-    provider_versions: dict[str, list[str]] = field(default_factory=dict)
-    variables: list[Variable] = field(default_factory=list)
-    outputs: list[Output] = field(default_factory=list)
-    resources: list[Resource] = field(default_factory=list)
-    module_calls: list[ModuleCall] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------------------
-# Reading python-hcl2's representation
-# ---------------------------------------------------------------------------
-
-
-def _labelled(items: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-    """[{'"label"': body}, ...] -> [(label, body), ...]; python-hcl2 keeps the quotes of labels."""
-    return [(_unquote(key), body) for item in items for key, body in item.items() if not key.startswith("__")]
-
-
-def _unquote(text: str) -> str:
-    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
-
-
-def _expression(text: str) -> str:
-    """python-hcl2 wraps every non-literal expression in ${...}."""
-    return text[2:-1] if text.startswith("${") and text.endswith("}") else text
-
-
-def _string(value: Any, what: str) -> str:
-    """The value of an HCL quoted string literal as python-hcl2 returns it."""
-    if not (isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"'):
-        raise TfDocsError(f"{what}: expected a string literal, got {value!r}")
-    if value[1:].startswith("<<"):
-        raise TfDocsError(f"{what}: heredocs are not supported, write a quoted string")
-    body = process_escape_sequences(value[1:-1])
-    if re.search(r"(?<!\$)\$\{|(?<!%)%\{", body):
-        raise TfDocsError(f"{what}: templates cannot be evaluated: {value!r}")
-    return body.replace("$${", "${").replace("%%{", "%{")
-
-
-def _value(value: Any, what: str) -> Any:
-    """A constant HCL value as the JSON-like value Terraform would give it."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, list):
-        return [_value(item, what) for item in value]
-    if isinstance(value, dict):
-        return {_unquote(key): _value(item, what) for key, item in value.items() if not key.startswith("__")}
-    if isinstance(value, str) and value.startswith('"'):
-        return _string(value, what)
-    raise TfDocsError(f"{what}: cannot evaluate {value!r}; terraform-docs needs a constant")
-
-
-def load_module(module_dir: Path) -> Module:
-    module = Module()
-    for path in sorted(module_dir.glob("*.tf")):
-        with path.open(encoding="utf-8") as handle:
-            doc = hcl2.load(handle, serialization_options=_HCL_OPTIONS)
-        for block in doc.get("terraform", []):
-            if "required_version" in block:
-                module.required_core.append(_string(block["required_version"], f"{path.name}: required_version"))
-            for requirements in block.get("required_providers", []):
-                for name, spec in requirements.items():
-                    if name.startswith("__"):
-                        continue
-                    versions = module.provider_versions.setdefault(name, [])
-                    if not isinstance(spec, dict):
-                        raise TfDocsError(f"{path.name}: required_providers.{name} must be an object (Terraform 0.13+)")
-                    if "source" in spec:
-                        module.provider_sources[name] = _string(spec["source"], f"{path.name}: {name}.source")
-                    if "version" in spec:
-                        versions.append(_string(spec["version"], f"{path.name}: {name}.version"))
-        for name, body in _labelled(doc.get("variable", [])):
-            what = f"{path.name}: variable {name}"
-            module.variables.append(
-                Variable(
-                    name=name,
-                    type=_expression(body["type"]) if "type" in body else None,
-                    description=_string(body["description"], what) if "description" in body else None,
-                    default=_value(body.get("default"), what),
-                    required="default" not in body,
-                    nullable=body.get("nullable"),
-                    file=path.name,
-                )
-            )
-        for name, body in _labelled(doc.get("output", [])):
-            description = _string(body["description"], f"{path.name}: output {name}") if "description" in body else None
-            module.outputs.append(Output(name, description, path.name))
-        for mode, key in (("managed", "resource"), ("data", "data")):
-            for rtype, blocks in _labelled(doc.get(key, [])):
-                for name, body in _labelled([blocks]):
-                    # Like Terraform: the provider is the type's prefix unless `provider` names one.
-                    provider, _, alias = _expression(body.get("provider", rtype.split("_")[0])).partition(".")
-                    module.resources.append(Resource(mode, rtype, name, provider, alias))
-        for name, body in _labelled(doc.get("module", [])):
-            source = _string(body.get("source", '""'), f"{path.name}: module {name}")
-            version = _string(body["version"], f"{path.name}: module {name}") if "version" in body else ""
-            module.module_calls.append(ModuleCall(name, source, version))
-    return module
 
 
 # ---------------------------------------------------------------------------
@@ -471,6 +355,44 @@ def render(module: Module) -> str:
 
 
 # ---------------------------------------------------------------------------
+# Renderers: a module directory -> the text between the markers
+# ---------------------------------------------------------------------------
+
+Renderer = Callable[[Path], str]
+RENDERER_ENV = "MFA_REQUIRED_TFDOCS"
+# The built-in renderer's settings: terraform-docs' defaults, without main.tf's header comment and without
+# .terraform.lock.hcl (provider versions come from the constraints, as in terraform-aws-modules' READMEs).
+TERRAFORM_DOCS_ARGS = ("markdown", "table", "--lockfile=false", "--hide", "header,footer")
+
+
+def builtin(module_dir: Path) -> str:
+    return render(load_module(module_dir))
+
+
+def terraform_docs(binary: str) -> Renderer:
+    def run(module_dir: Path) -> str:
+        done = subprocess.run([binary, *TERRAFORM_DOCS_ARGS, str(module_dir)], capture_output=True, text=True)
+        if done.returncode:
+            raise TfDocsError(f"terraform-docs failed on {module_dir}: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    return run
+
+
+RENDERERS = ("builtin", "terraform-docs")
+
+
+def select_renderer(name: str | None = None, which: Callable[[str], str | None] = shutil.which) -> tuple[str, Renderer]:
+    """(name, renderer): terraform-docs when asked for (by `name`, else $MFA_REQUIRED_TFDOCS) and on PATH, else the
+    built-in renderer."""
+    name = name or os.environ.get(RENDERER_ENV) or "builtin"
+    if name not in RENDERERS:
+        raise TfDocsError(f"unknown renderer {name!r}: choose from {', '.join(RENDERERS)}")
+    binary = which("terraform-docs") if name == "terraform-docs" else None
+    return ("terraform-docs", terraform_docs(binary)) if binary else ("builtin", builtin)
+
+
+# ---------------------------------------------------------------------------
 # README
 # ---------------------------------------------------------------------------
 
@@ -483,12 +405,12 @@ def inject(readme_text: str, content: str, readme_name: str = "README") -> str:
     return readme_text[:begin] + f"{BEGIN}\n{content}\n{END}" + readme_text[end + len(END) :]
 
 
-def check(module_dir: Path, readme: Path) -> str:
+def check(module_dir: Path, readme: Path, renderer: Renderer = builtin) -> str:
     """A unified diff from `readme` to the up-to-date README; empty when it is up to date."""
     if not readme.is_file():
         raise TfDocsError(f"{readme} does not exist")
     current = readme.read_text(encoding="utf-8")
-    updated = inject(current, render(load_module(module_dir)), str(readme))
+    updated = inject(current, renderer(module_dir), str(readme))
     return "".join(
         difflib.unified_diff(
             current.splitlines(keepends=True),
@@ -499,12 +421,12 @@ def check(module_dir: Path, readme: Path) -> str:
     )
 
 
-def update(module_dir: Path, readme: Path) -> bool:
+def update(module_dir: Path, readme: Path, renderer: Renderer = builtin) -> bool:
     """Rewrite the tables in `readme`; True when it changed."""
     if not readme.is_file():
         raise TfDocsError(f"{readme} does not exist")
     current = readme.read_text(encoding="utf-8")
-    updated = inject(current, render(load_module(module_dir)), str(readme))
+    updated = inject(current, renderer(module_dir), str(readme))
     if updated != current:
         readme.write_text(updated, encoding="utf-8")
     return updated != current
@@ -528,7 +450,19 @@ def main(argv: list[str] | None = None) -> int:
         "has the markers",
     )
     parser.add_argument("readme", nargs="?", type=Path, help="default: MODULE_DIR/README.md")
+    parser.add_argument(
+        "--renderer",
+        choices=RENDERERS,
+        help=f"default: ${RENDERER_ENV}, else builtin; terraform-docs falls back to builtin when not on PATH",
+    )
     args = parser.parse_args(argv)
+    try:
+        chosen, renderer = select_renderer(args.renderer)
+    except TfDocsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if chosen != (args.renderer or os.environ.get(RENDERER_ENV) or "builtin"):
+        print("note: terraform-docs is not on PATH: the built-in renderer is used", file=sys.stderr)
     targets = (
         readmes(Path("."))
         if args.module_dir is None
@@ -538,15 +472,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for module_dir, readme in targets:
             if not args.check:
-                if update(module_dir, readme):
+                if update(module_dir, readme, renderer):
                     print(f"updated {readme}")
                 continue
-            diff = check(module_dir, readme)
+            diff = check(module_dir, readme, renderer)
             if diff:
                 sys.stdout.write(diff)
                 print(f"{readme} is out of date: run python -m tools.tfdocs {module_dir} {readme}")
                 status = 1
-    except (TfDocsError, OSError) as error:
+    except (TfDocsError, HclError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return status

