@@ -205,7 +205,10 @@ KEY_GUARDS = {  # Sid: requests a long-term key (no aws:MultiFactorAuthPresent) 
         ("signin:CreateOAuth2Token", "arn:{partition}:signin:us-east-1:{account}:oauth2/public-client/remote"),
     ],
     "DenyServiceAuthorizationIfNoMFA": [
-        ("signin:AuthorizeOAuth2Access", "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com")
+        (
+            "signin:AuthorizeOAuth2Access",
+            "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com",
+        )
     ],
 }
 SERVICE_GUARDS = {  # Sid: requests an AWS service calling for the user without MFA must be denied
@@ -215,7 +218,10 @@ SERVICE_GUARDS = {  # Sid: requests an AWS service calling for the user without 
     "DenyCliSignInIfNoMFA": KEY_GUARDS["DenyCliSignInIfNoMFA"],
     "DenyServiceAuthorizationIfNoMFA": KEY_GUARDS["DenyServiceAuthorizationIfNoMFA"],
 }
-SERVICE_TOKEN = ("signin:CreateOAuth2Token", "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com")
+SERVICE_TOKEN = (
+    "signin:CreateOAuth2Token",
+    "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com",
+)
 
 
 def guard_requests(policy: dict[str, Any], guards: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str, str]]:
