@@ -218,6 +218,7 @@ SERVICE_GUARDS = {  # Sid: requests an AWS service calling for the user without 
     "DenyCliSignInIfNoMFA": KEY_GUARDS["DenyCliSignInIfNoMFA"],
     "DenyServiceAuthorizationIfNoMFA": KEY_GUARDS["DenyServiceAuthorizationIfNoMFA"],
 }
+SERVICE_ONLY = {"DenyCredentialChangesThroughServiceWithoutMFA"}
 SERVICE_TOKEN = (
     "signin:CreateOAuth2Token",
     "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com",
@@ -254,6 +255,8 @@ def test_guards_deny_whatever_else_is_missing(name: str) -> None:
         checks += [(service_context, r) for r in guard_requests(policy, SERVICE_GUARDS)]
         token = SERVICE_TOKEN[1].format(partition=partition, account=account)
         checks += [(session_context, ("DenyServiceTokenIfNoMFA", SERVICE_TOKEN[0], token))]
+        if "aws:ViaAWSService" not in keys:  # not said whether a service made it: taken as one
+            checks += [(session_context, r) for r in guard_requests(policy, SERVICE_GUARDS) if r[0] in SERVICE_ONLY]
         for context, (sid, action, resource) in checks:
             result = policy_set.evaluate(Request(action, resource, context, principal))
             if result.decision != "ExplicitlyDenied":
