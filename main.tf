@@ -109,11 +109,11 @@ locals {
   cli_sign_in_actions   = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
   mfa_false_or_absent   = { BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" } }
   long_term_key_request = { Null = { "aws:MultiFactorAuthPresent" = "true" } }
-  # A service calling with the user's credentials (aws:ViaAWSService "true"). Bool: where the key is missing the
-  # request is taken as a direct one, which the main deny (BoolIfExists "false") already covers.
+  # A service calling with the user's credentials (aws:ViaAWSService "true") without MFA. BoolIfExists on both keys:
+  # a request that does not say whether a service made it is taken as one (fail closed); console enrolment sends
+  # aws:ViaAWSService "false" and long-term keys are left to the Null statement.
   service_call_without_mfa = {
-    BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" }
-    Bool         = { "aws:ViaAWSService" = "true" }
+    BoolIfExists = { "aws:MultiFactorAuthPresent" = "false", "aws:ViaAWSService" = "true" }
   }
 
   # A leaked access key must not take over the console. EnableMFADevice stays open to console sessions

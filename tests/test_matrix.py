@@ -145,7 +145,10 @@ EXPECT = {
     "role-assumption-guarded": Expect(role_guard=True),
     "device-names-username": Expect(device_names="username"),
 }
-PLAN_CASE_POLICIES = {"role-assumption-guarded": "role_assumption_guarded", "device-names-username": "device_names_username"}
+PLAN_CASE_POLICIES = {
+    "role-assumption-guarded": "role_assumption_guarded",
+    "device-names-username": "device_names_username",
+}
 POLICIES = list(EXPECT)
 
 

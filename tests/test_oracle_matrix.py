@@ -16,9 +16,9 @@ from mfa_required.personas import PERSONAS, USERS
 XDIST_GROUP = "plan"
 
 # Cells the oracle's documented NotResource deviation can decide (harness.oracle.known_deviation): the personas
-# without aws:username (federated user, role session) meet the statements whose NotResource names it. Any other
-# refusal or disagreement fails the test.
-MAX_DEVIATING_CELLS = 900
+# without aws:username (federated user, role session) meet the statements whose NotResource names it (about 142 of
+# each policy's cells). Any other refusal or disagreement fails the test.
+MAX_DEVIATING_CELLS_PER_POLICY = 150
 
 
 def test_evaluator_agrees_with_oracle_on_every_matrix_cell(plan_all: PlanSummary) -> None:
@@ -27,7 +27,8 @@ def test_evaluator_agrees_with_oracle_on_every_matrix_cell(plan_all: PlanSummary
         "seed": json.loads(seed_document()),
     } | {f"example {e}": json.loads(example_policy(plan_all, e)) for e in SINGLE_ACCOUNT_EXAMPLES}
     # The guards' inputs that no example sets alone.
-    policies |= {case: json.loads(str(plan_all.outputs[case])) for case in ("role_assumption_guarded", "device_names_username")}
+    for case in ("role_assumption_guarded", "device_names_username"):
+        policies[case] = json.loads(str(plan_all.outputs[case]))
     questions, deviating = [], []
     for name, policy in policies.items():
         matrix = compute(policy)
@@ -36,7 +37,7 @@ def test_evaluator_agrees_with_oracle_on_every_matrix_cell(plan_all: PlanSummary
                 deviating.append((name, key))
             else:
                 questions.append((name, key, documents, request, matrix[key].decision))
-    assert 0 < len(deviating) <= MAX_DEVIATING_CELLS
+    assert 0 < len(deviating) <= MAX_DEVIATING_CELLS_PER_POLICY * len(policies)
     assert {key[0] for _, key in deviating} == {"federated", "role"}
 
     with Oracle() as oracle:

@@ -36,7 +36,13 @@ USER_PERSONAS = tuple(p for p in ALL_PERSONAS if p not in ("federated", "role"))
 # What the key guard (guard_credentials_from_access_keys, on in the example) denies to a key on its own user.
 CONSOLE_TAKEOVER = tuple(
     f"iam:{a} own"
-    for a in ("EnableMFADevice", "DeactivateMFADevice", "CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile")
+    for a in (
+        "EnableMFADevice",
+        "DeactivateMFADevice",
+        "CreateLoginProfile",
+        "UpdateLoginProfile",
+        "DeleteLoginProfile",
+    )
 )
 CREDENTIAL_ISSUING = tuple(
     f"iam:{a} own"
@@ -226,7 +232,9 @@ FIXES += [
     Fix(KEY_GUARD, CONSOLE_TAKEOVER, ("access-key", "service"), ("alice",), BOTH_MODES, "Allowed", "ExplicitlyDenied"),
     Fix(KEY_GUARD, CONSOLE_TAKEOVER, ("access-key",), ("bob",), ("beside-allow-all",), "Allowed", "ExplicitlyDenied"),
     Fix(KEY_GUARD, CONSOLE_TAKEOVER, ("access-key",), ("bob",), ("alone",), "ImplicitlyDenied", "ExplicitlyDenied"),
-    Fix(KEY_GUARD, CREDENTIAL_ISSUING, ("access-key",), BOTH_USERS, ("beside-allow-all",), "Allowed", "ExplicitlyDenied"),
+    Fix(
+        KEY_GUARD, CREDENTIAL_ISSUING, ("access-key",), BOTH_USERS, ("beside-allow-all",), "Allowed", "ExplicitlyDenied"
+    ),
     Fix(KEY_GUARD, CREDENTIAL_ISSUING, ("access-key",), BOTH_USERS, ("alone",), "ImplicitlyDenied", "ExplicitlyDenied"),
     Fix(
         FEDERATION,

@@ -208,7 +208,10 @@ KEY_GUARDS = {  # Sid: requests a long-term key (no aws:MultiFactorAuthPresent) 
         ("signin:CreateOAuth2Token", "arn:{partition}:signin:us-east-1:{account}:oauth2/public-client/remote"),
     ],
     "DenyServiceAuthorizationIfNoMFA": [
-        ("signin:AuthorizeOAuth2Access", "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com")
+        (
+            "signin:AuthorizeOAuth2Access",
+            "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com",
+        )
     ],
 }
 SERVICE_GUARDS = {  # Sid: requests an AWS service calling for the user without MFA must be denied
@@ -218,7 +221,11 @@ SERVICE_GUARDS = {  # Sid: requests an AWS service calling for the user without 
     "DenyCliSignInIfNoMFA": KEY_GUARDS["DenyCliSignInIfNoMFA"],
     "DenyServiceAuthorizationIfNoMFA": KEY_GUARDS["DenyServiceAuthorizationIfNoMFA"],
 }
-SERVICE_TOKEN = ("signin:CreateOAuth2Token", "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com")
+SERVICE_ONLY = {"DenyCredentialChangesThroughServiceWithoutMFA"}
+SERVICE_TOKEN = (
+    "signin:CreateOAuth2Token",
+    "arn:{partition}:signin:us-east-1:{account}:service-principal/aws-mcp.amazonaws.com",
+)
 
 
 def guard_requests(policy: dict[str, Any], guards: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str, str]]:
@@ -251,6 +258,8 @@ def test_guards_deny_whatever_else_is_missing(name: str) -> None:
         checks += [(service_context, r) for r in guard_requests(policy, SERVICE_GUARDS)]
         token = SERVICE_TOKEN[1].format(partition=partition, account=account)
         checks += [(session_context, ("DenyServiceTokenIfNoMFA", SERVICE_TOKEN[0], token))]
+        if "aws:ViaAWSService" not in keys:  # not said whether a service made it: taken as one
+            checks += [(session_context, r) for r in guard_requests(policy, SERVICE_GUARDS) if r[0] in SERVICE_ONLY]
         for context, (sid, action, resource) in checks:
             result = policy_set.evaluate(Request(action, resource, context, principal))
             if result.decision != "ExplicitlyDenied":

@@ -118,7 +118,7 @@ def test_account_and_partition_are_read_from_the_policy() -> None:
 
 def test_matrix_has_every_cell() -> None:
     matrix = compute(load(DEFAULT))
-    assert len(matrix.cells) == len(PERSONAS) * len(USERS) * len(ROWS) * len(MODES) == 2048
+    assert len(matrix.cells) == len(PERSONAS) * len(USERS) * len(ROWS) * len(MODES) == 2208
     cell = matrix["console", "alice", "s3:ListAllMyBuckets", "beside-allow-all"]
     assert (cell.decision, cell.sids) == ("ExplicitlyDenied", ("DenyAllExceptListedIfNoMFA",))
     assert matrix["console-mfa", "alice", "s3:ListAllMyBuckets", "beside-allow-all"].sids == ("AllowAll",)
@@ -131,7 +131,7 @@ def test_matrix_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["matrix", str(DATA / "policies" / "example-basic.json"), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert (doc["account"], doc["partition"]) == ("000000000000", "aws")
-    assert len(doc["cells"]) == 2048
+    assert len(doc["cells"]) == 2208
     get_user = next(r for r in doc["requests"] if r["key"] == "iam:GetUser own")
     assert get_user["resources"]["bob"] == "arn:aws:iam::000000000000:user/engineering/bob"
 
