@@ -187,7 +187,12 @@ def test_member_roles_as_security_teams_run_them(localstack: str, members: dict[
         accounts=accounts,
         mfa_serial=f"arn:aws:iam::{MANAGEMENT}:mfa/auditor",
     )
-    reports, _ = audit.run(mfa, session=session, prompt=lambda text: prompted.append(text) or "123456")
+
+    def prompt(text: str) -> str:
+        prompted.append(text)
+        return "123456"
+
+    reports, _ = audit.run(mfa, session=session, prompt=prompt)
     assert all(r.status == "ok" for r in reports), [r.error for r in reports]
     assert prompted == [f"MFA code for arn:aws:iam::{MANAGEMENT}:mfa/auditor: "]
     assert [(p["SerialNumber"], p["TokenCode"]) for p in sent["GetSessionToken"]] == [
