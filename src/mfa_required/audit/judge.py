@@ -760,6 +760,7 @@ def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int 
     named: dict[str, None] = {}
     other_iam: set[tuple[str, str]] = set()
     counted: dict[str, set[str]] = {}
+    plain: set[str] = set()  # services with an action open in any context
     for c in door_classes:
         if c.decision is not decision:
             continue
@@ -774,18 +775,23 @@ def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int 
                         other_iam.add((action, c.resource))
             else:
                 counted.setdefault(service, set()).update(actions)
-    phrases = sorted(named, key=_takeover_rank)
+                if not c.context:
+                    plain.add(service)
+    phrases = sorted(named, key=lambda phrase: (" (when " in phrase, _takeover_rank(phrase)))  # any context first
     parts = phrases[:limit]
     more = len(phrases) - limit + len(other_iam)
     if more > 0:
         parts.append(f"{more:,} {'more ' if parts else ''}IAM/STS request{'s' if more > 1 else ''}")
     by_size = sorted(counted.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    only = " (in chosen contexts only)"
     for service, named_actions in by_size[:2]:
-        parts.append(f"{len(named_actions):,} {service} action{'s' if len(named_actions) > 1 else ''}")
+        where = "" if service in plain else only
+        parts.append(f"{len(named_actions):,} {service} action{'s' if len(named_actions) > 1 else ''}{where}")
     rest = by_size[2:]
     if rest:
         n = sum(len(a) for _, a in rest)
-        parts.append(f"{n:,} actions of {len(rest):,} more services")
+        where = "" if any(service in plain for service, _ in rest) else only
+        parts.append(f"{n:,} actions of {len(rest):,} more services{where}")
     return "; ".join(parts)
 
 
