@@ -161,7 +161,9 @@ def _variant(document: dict[str, Any], variant: dict[str, Any], n: int) -> list[
             condition.pop("BoolIfExists", None)
         condition[operator] = {**condition.get(operator, {}), **keys}
     main["Condition"] = condition
-    extra = variant.get("extra", {"Effect": "Deny", "Action": "s3:DeleteObjectVersion", "Resource": f"arn:aws:s3:::b{n}/*"})
+    extra = variant.get(
+        "extra", {"Effect": "Deny", "Action": "s3:DeleteObjectVersion", "Resource": f"arn:aws:s3:::b{n}/*"}
+    )
     return [document, {"Version": "2012-10-17", "Statement": [{**extra, "Sid": f"Variant{n}"}]}]
 
 
@@ -458,10 +460,9 @@ def _render_judgement(j: dict[str, Any]) -> list[str]:
         f"{min(j['catalogue_seconds']):.2f} s | {max(j['catalogue_seconds']):.2f} s |",
         f"| Time per distinct policy set, partition included | {statistics.median(per_set) * 1e3:.1f} ms | "
         f"{per_set[0] * 1e3:.1f} ms | {per_set[-1] * 1e3:.1f} ms |",
-        f"| Partition classes per policy set (catalogue: {j['catalogue']:,} actions) | {statistics.median(classes):.0f} "
-        f"| {classes[0]} | {classes[-1]} |",
-        f"| Evaluations per policy set and user | {statistics.median(requests):.0f} | {requests[0]} | "
-        f"{requests[-1]} |",
+        f"| Partition classes per policy set (catalogue: {j['catalogue']:,} actions) | "
+        f"{statistics.median(classes):.0f} | {classes[0]} | {classes[-1]} |",
+        f"| Evaluations per policy set and user | {statistics.median(requests):.0f} | {requests[0]} | {requests[-1]} |",
         "",
         f"Target: {j['users']:,} users across {j['policy_sets']} policy sets in at most {j['target']:.0f} s apart "
         f"from LocalStack's reads: **{verdict}** ({seconds:.1f} s, catalogue load not included).",

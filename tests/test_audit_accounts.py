@@ -151,3 +151,52 @@ def test_an_account_whose_role_cannot_be_assumed_is_reported_and_fails_the_run(
     assert {a["account"]: a["status"] for a in document["accounts"]}[UNASSUMABLE] == "error"
     markdown = audit.render_markdown(reports, multi)
     assert f"| {UNASSUMABLE} | **error**: cannot assume" in markdown
+
+
+def test_member_roles_as_security_teams_run_them(localstack: str, members: dict[str, Any]) -> None:
+    """--external-id, --session-name and --duration reach every AssumeRole; with --mfa-serial and --token-code the
+    roles are assumed from one GetSessionToken session with MFA (one code for every account)."""
+    accounts = ",".join(members)
+    sent: dict[str, list[dict[str, Any]]] = {"AssumeRole": [], "GetSessionToken": []}
+
+    def remember(params: dict[str, Any], model: Any, **_: Any) -> None:
+        sent[model.name].append(dict(params))
+
+    session = account_session(MANAGEMENT)
+    session.events.register("before-parameter-build.sts.AssumeRole", remember)
+    session.events.register("before-parameter-build.sts.GetSessionToken", remember)
+    options = audit.Options(
+        endpoint_url=localstack,
+        role_arn=TEMPLATE,
+        accounts=accounts,
+        external_id="audit-7f3c",
+        session_name="nightly-audit",
+        duration=3600,
+    )
+    reports, _ = audit.run(options, session=session)
+    assert all(r.status == "ok" for r in reports), [r.error for r in reports]
+    assert {(p["ExternalId"], p["RoleSessionName"], p["DurationSeconds"]) for p in sent["AssumeRole"]} == {
+        ("audit-7f3c", "nightly-audit", 3600)
+    }
+    assert len(sent["AssumeRole"]) == len(members)
+
+    prompted: list[str] = []
+    mfa = audit.Options(
+        endpoint_url=localstack,
+        role_arn=TEMPLATE,
+        accounts=accounts,
+        mfa_serial=f"arn:aws:iam::{MANAGEMENT}:mfa/auditor",
+    )
+
+    def prompt(text: str) -> str:
+        prompted.append(text)
+        return "123456"
+
+    reports, _ = audit.run(mfa, session=session, prompt=prompt)
+    assert all(r.status == "ok" for r in reports), [r.error for r in reports]
+    assert prompted == [f"MFA code for arn:aws:iam::{MANAGEMENT}:mfa/auditor: "]
+    assert [(p["SerialNumber"], p["TokenCode"]) for p in sent["GetSessionToken"]] == [
+        (f"arn:aws:iam::{MANAGEMENT}:mfa/auditor", "123456")
+    ]
+    with pytest.raises(audit.AuditError, match="--token-code"):
+        audit.run(mfa, session=session)  # no terminal to ask

@@ -45,8 +45,11 @@ OWN_ONLY = {  # the module's way of keeping the exempt actions on the user's own
     "Sid": "OwnOnly",
     "Effect": "Deny",
     "Action": EXEMPT[:-1],
-    "NotResource": [f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}", f"arn:aws:iam::{ACCOUNT}:user/*/${{aws:username}}",
-                    f"arn:aws:iam::{ACCOUNT}:mfa/${{aws:username}}"],
+    "NotResource": [
+        f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}",
+        f"arn:aws:iam::{ACCOUNT}:user/*/${{aws:username}}",
+        f"arn:aws:iam::{ACCOUNT}:mfa/${{aws:username}}",
+    ],
     "Condition": NO_MFA,
 }
 
@@ -86,7 +89,12 @@ LOCKS_OUT = deny_without_mfa(NO_MFA, not_action=["iam:GetUser"])
 ALLOW_ONLY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}
+        {
+            "Effect": "Allow",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        }
     ],
 }
 
@@ -120,9 +128,15 @@ def test_the_modules_rendered_policies_are_complete_guards(path: Path) -> None:
         exempt = next(s for s in document["Statement"] if s.get("Sid") == "DenyAllExceptListedIfNoMFA")["NotAction"]
         outside_iam = [a for a in exempt if a.split(":")[0] not in ("iam", "sts", "signin")]
         opened = {d.action for d in judgement.open_doors()}
-        expected = {a.name for a in catalogue().actions for p in outside_iam if PolicySet(
-            [{"Statement": [{"Effect": "Deny", "Action": p, "Resource": "*"}]}]
-        ).evaluate(Request(a.name, "*")).decision == "ExplicitlyDenied"}
+        expected = {
+            a.name
+            for a in catalogue().actions
+            for p in outside_iam
+            if PolicySet([{"Statement": [{"Effect": "Deny", "Action": p, "Resource": "*"}]}])
+            .evaluate(Request(a.name, "*"))
+            .decision
+            == "ExplicitlyDenied"
+        }
         assert opened == expected and len(opened) > 5
 
 
@@ -185,7 +199,9 @@ def test_a_guard_exempting_a_takeover_is_partial(
     ],
     ids=["not-ip-address", "region", "time-window"],
 )
-def test_a_guard_holding_only_for_some_values_is_conditional(condition: dict[str, Any], key: str, escaping: str) -> None:
+def test_a_guard_holding_only_for_some_values_is_conditional(
+    condition: dict[str, Any], key: str, escaping: str
+) -> None:
     """The attacker connects from the allowed range, calls another region, or comes at another time: a negated
     operator on a present key that matches, or a bound on the clock, lets every request through."""
     judgement = judged(deny_without_mfa(NO_MFA | condition))
@@ -287,8 +303,12 @@ def test_the_open_doors_confirmed_by_the_oracle() -> None:
     questions = [q for q in questions if not known_deviation(q[0], q[1])]
     with Oracle() as oracle:
         answers = oracle.decide([(documents, request) for documents, request, _ in questions])
-    wrong = [(q[1], q[2], a) for q, a in zip(questions, answers, strict=True) if a != q[2]
-             and not (q[2] == "Allowed" and a == "ImplicitlyDenied" and q[1].action.startswith("sts:AssumeRole"))]
+    wrong = [
+        (q[1], q[2], a)
+        for q, a in zip(questions, answers, strict=True)
+        if a != q[2]
+        and not (q[2] == "Allowed" and a == "ImplicitlyDenied" and q[1].action.startswith("sts:AssumeRole"))
+    ]
     assert not wrong, wrong[:5]
     assert len(questions) > 30
 
@@ -343,7 +363,9 @@ def test_enums_carry_meaning_and_style() -> None:
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 TRUST_ACCOUNT = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    ],
 }
 TRUST_MFA = {
     "Version": "2012-10-17",
@@ -360,7 +382,7 @@ TRUST_SERVICE = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
-ROLES = {
+ROLES: dict[str, Any] = {
     f"arn:aws:iam::{ACCOUNT}:role/open": TRUST_ACCOUNT,
     f"arn:aws:iam::{ACCOUNT}:role/mfa": TRUST_MFA,
     f"arn:aws:iam::{ACCOUNT}:role/ec2": TRUST_SERVICE,
@@ -478,10 +500,14 @@ def test_an_unreadable_policy_is_named_and_the_rest_judged() -> None:
 def test_the_fix_names_only_a_group_that_is_a_complete_guard_letting_users_enrol() -> None:
     """Groups whose policy set is partial, conditional, fails open or locks users out of enrolment are no fix."""
     groups = {
-        "a-partial": [PolicyRef("p", "inline", "a-partial", None, deny_without_mfa(NO_MFA, EXEMPT + ["sts:AssumeRole"]))],
+        "a-partial": [
+            PolicyRef("p", "inline", "a-partial", None, deny_without_mfa(NO_MFA, EXEMPT + ["sts:AssumeRole"]))
+        ],
         "b-locks-out": [PolicyRef("l", "inline", "b-locks-out", None, LOCKS_OUT)],
         "c-fails-open": [PolicyRef("f", "inline", "c-fails-open", None, FAILS_OPEN)],
-        "mfa-users": [PolicyRef("require-mfa", "managed", "mfa-users", "arn:aws:iam::123456789012:policy/r", FAIL_CLOSED)],
+        "mfa-users": [
+            PolicyRef("require-mfa", "managed", "mfa-users", "arn:aws:iam::123456789012:policy/r", FAIL_CLOSED)
+        ],
     }
     users = [user_facts("bob", [], console_password=True, mfa_active=False)]
     report = audit.judge_account(AccountFacts(ACCOUNT, "aws", users, groups, {}), NOW)
@@ -493,7 +519,9 @@ def test_the_fix_of_a_partial_guard_names_what_to_change() -> None:
     users = [user_facts("bob", [partial], console_password=True, mfa_active=True)]
     user = audit.judge_account(AccountFacts(ACCOUNT, "aws", users, {}, {}), NOW).users[0]
     assert user.class_ is UserClass.MFA_OPTIONAL and user.guard is GuardKind.PARTIAL
-    assert (user.fix or "").startswith("remove from almost (inline, attached to the user) the exemptions that leave open")
+    assert (user.fix or "").startswith(
+        "remove from almost (inline, attached to the user) the exemptions that leave open"
+    )
     assert "sts:AssumeRole on any role" in (user.fix or "")
     assert [(d.action, d.resource) for d in user.open_without_mfa] == [("sts:AssumeRole", "any role")]
     assert user.open_without_mfa_count == 1
@@ -525,9 +553,9 @@ def test_the_json_contract_comes_from_the_dataclasses() -> None:
     user = document["users"][0]
     assert user["class"] == "exposed" and user["guard"] == "no-guard"
     assert user["open_without_mfa_count"] > 20_000
-    assert {"action": "ec2:*", "resource": "any", "context": {}} == {
+    assert {
         k: v for k, v in next(d for d in user["open_without_mfa"] if d["action"] == "ec2:*").items() if k != "actions"
-    }
+    } == {"action": "ec2:*", "resource": "any", "context": {}}
     assert set(user) >= {"key_escalations", "conditional_keys", "warnings", "password_without_mfa_days"}
 
 
@@ -555,7 +583,10 @@ def test_role_arn_template() -> None:
 
 
 def report_with(*classes: str, status: str = "ok") -> audit.AccountReport:
-    users = [audit.UserReport(ACCOUNT, f"u{i}", "/", "arn", UserClass(c)) for i, c in enumerate(classes)]
+    users = [
+        audit.UserReport(ACCOUNT, f"u{i}", "/", "arn", UserClass[c.upper().replace("-", "_")])
+        for i, c in enumerate(classes)
+    ]
     return audit.AccountReport(ACCOUNT, status, users)
 
 
@@ -663,7 +694,10 @@ def test_users_the_policies_cannot_tell_apart_share_a_judgement() -> None:
         ana, alone = judged(document), judged(document, principal=bob)
         assert (ana.kind, door_actions(ana)) == (alone.kind, door_actions(alone))
     naming = deny_without_mfa(NO_MFA) | {}
-    naming["Statement"] = [*naming["Statement"], {"Effect": "Deny", "Action": "*", "NotResource": "arn:aws:iam::*:user/teams/ana"}]
+    naming["Statement"] = [
+        *naming["Statement"],
+        {"Effect": "Deny", "Action": "*", "NotResource": "arn:aws:iam::*:user/teams/ana"},
+    ]
     assert principal_class([naming], ANA) != principal_class([naming], bob)
     by_name = deny_without_mfa(NO_MFA | {"StringNotEquals": {"aws:username": "ana"}})
     assert principal_class([by_name], ANA) != principal_class([by_name], Principal("cy", "/teams/", "AIDACY", ACCOUNT))

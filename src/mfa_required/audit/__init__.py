@@ -10,7 +10,13 @@ concurrency, time budget).
 
 from __future__ import annotations
 
-from mfa_required.audit.collect import DEFAULT_PAGE_SIZE, DEFAULT_REPORT_TIMEOUT, REQUIRED_ACTIONS, explain, read_account
+from mfa_required.audit.collect import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_REPORT_TIMEOUT,
+    REQUIRED_ACTIONS,
+    explain,
+    read_account,
+)
 from mfa_required.audit.facts import AccessKey, AccountFacts, AuditError, PolicyRef, UserFacts, decode_policy_document
 from mfa_required.audit.formats import render, render_json, render_markdown, render_table
 from mfa_required.audit.judge import Decision, GuardKind, Judgement, Principal, judge_policies, key_escalations

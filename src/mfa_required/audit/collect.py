@@ -381,8 +381,8 @@ def read_account(
     if verify_passwords and in_report:
         without = [u for u in users.values() if u.name in in_report and u.console_password is False]
         with ThreadPoolExecutor(max_workers=FALLBACK_WORKERS, thread_name_prefix="audit-password") as pool:
-            found = list(pool.map(lambda u: _has_login_profile(iam, u.name), without))
-        for user, has_password in zip(without, found, strict=True):
+            passwords = list(pool.map(lambda u: _has_login_profile(iam, u.name), without))
+        for user, has_password in zip(without, passwords, strict=True):
             user.password_verified = True
             if has_password:
                 user.console_password = True
@@ -429,7 +429,6 @@ def _has_login_profile(iam: Any, name: str) -> bool | None:
             return False
         raise
     return True
-
 
 
 def session(profile: str | None, region: str | None, **credentials: str) -> Any:

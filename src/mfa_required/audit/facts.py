@@ -96,4 +96,3 @@ def decode_policy_document(raw: object) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise PolicyError("policy document is not a JSON object")
     return document
-

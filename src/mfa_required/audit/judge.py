@@ -264,7 +264,9 @@ def catalogue() -> Catalogue:
                 types.append((resource_type["name"], arn))
                 keys |= {k.lower() for k in resource_type.get("conditionKeys", [])}
             actions.append(
-                CatalogueAction(f"{service}:{name}", service, details.get("accessLevel", ""), tuple(types), frozenset(keys))
+                CatalogueAction(
+                    f"{service}:{name}", service, details.get("accessLevel", ""), tuple(types), frozenset(keys)
+                )
             )
     return Catalogue(actions)
 
@@ -758,6 +760,7 @@ def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int 
     named: dict[str, None] = {}
     other_iam: set[tuple[str, str]] = set()
     counted: dict[str, set[str]] = {}
+    plain: set[str] = set()  # services with an action open in any context
     for c in door_classes:
         if c.decision is not decision:
             continue
@@ -772,18 +775,23 @@ def summarise(door_classes: Sequence[DoorClass], decision: Decision, limit: int 
                         other_iam.add((action, c.resource))
             else:
                 counted.setdefault(service, set()).update(actions)
-    phrases = sorted(named, key=_takeover_rank)
+                if not c.context:
+                    plain.add(service)
+    phrases = sorted(named, key=lambda phrase: (" (when " in phrase, _takeover_rank(phrase)))  # any context first
     parts = phrases[:limit]
     more = len(phrases) - limit + len(other_iam)
     if more > 0:
         parts.append(f"{more:,} {'more ' if parts else ''}IAM/STS request{'s' if more > 1 else ''}")
     by_size = sorted(counted.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    for service, actions in by_size[:2]:
-        parts.append(f"{len(actions):,} {service} action{'s' if len(actions) > 1 else ''}")
+    only = " (in chosen contexts only)"
+    for service, named_actions in by_size[:2]:
+        where = "" if service in plain else only
+        parts.append(f"{len(named_actions):,} {service} action{'s' if len(named_actions) > 1 else ''}{where}")
     rest = by_size[2:]
     if rest:
         n = sum(len(a) for _, a in rest)
-        parts.append(f"{n:,} actions of {len(rest):,} more services")
+        where = "" if any(service in plain for service, _ in rest) else only
+        parts.append(f"{n:,} actions of {len(rest):,} more services{where}")
     return "; ".join(parts)
 
 
@@ -818,7 +826,7 @@ def _static_classes() -> tuple[tuple[int, tuple[str, ...], tuple[Decision, ...]]
             continue
         key = (shapes, decisions)
         groups[key] = groups.get(key, 0) | (1 << i)
-    out = [(other, ("*",), (Decision.OPEN,))]
+    out: list[tuple[int, tuple[str, ...], tuple[Decision, ...]]] = [(other, ("*",), (Decision.OPEN,))]
     out += [(mask, shapes, decisions) for (shapes, decisions), mask in groups.items()]
     return tuple(out)
 
@@ -847,7 +855,8 @@ def partition(documents: Sequence[Mapping[str, Any]]) -> _Partition:
     classes: list[tuple[int, tuple[int, ...], bool]] = []
     for members, taken_by in groups:
         fine = any(
-            not statements[i].any_resource or any(not c.key.lower().startswith("aws:") for c in statements[i].conditions)
+            not statements[i].any_resource
+            or any(not c.key.lower().startswith("aws:") for c in statements[i].conditions)
             for i in taken_by
         )
         for static, _, _ in _static_classes():
@@ -937,7 +946,11 @@ def judge_policies(
     cat = catalogue()
     parts = partition(documents)
     statements = parts.statements
-    bases = list({json.dumps(base_context(p, principal), sort_keys=True): base_context(p, principal) for p in NO_MFA_PERSONAS}.values())
+    bases = list(
+        {
+            json.dumps(base_context(p, principal), sort_keys=True): base_context(p, principal) for p in NO_MFA_PERSONAS
+        }.values()
+    )
     base = bases[0]
     mfa_base = base_context(MFA_PERSONA, principal)
     key_base = base_context(KEY_PERSONA, principal)
@@ -1007,9 +1020,7 @@ def judge_policies(
                 names = cat.names(members)
             if any_resource and any(c.actions is names and c.context == opened for c in door_classes):
                 continue  # every resource alike: one door for the class
-            door_classes.append(
-                DoorClass(names, ANY_RESOURCE if any_resource else shape, opened, decision, members)
-            )
+            door_classes.append(DoorClass(names, ANY_RESOURCE if any_resource else shape, opened, decision, members))
 
     open_classes = [c for c in door_classes if c.decision is Decision.OPEN]
     conditional: dict[str, list[str]] = {}

@@ -226,8 +226,7 @@ def classify(console_password: bool, mfa_active: bool, judgement: Judgement) -> 
             )
     elif kind is GuardKind.ALLOW_ONLY:
         reasons.append(
-            "its policies grant with MFA conditions but deny nothing: any other grant works without MFA; open: "
-            + doors
+            "its policies grant with MFA conditions but deny nothing: any other grant works without MFA; open: " + doors
         )
     else:
         reasons.append(f"no policy denies a session without MFA; open: {doors}")
@@ -330,7 +329,9 @@ class Judge:
         found = self.candidates.get(key)
         if found is None:
             stand_in = dataclasses.replace(principal, name="mfa-required-stand-in", user_id="AIDAMFAREQUIREDSTANDIN")
-            found = [("group", g) for g, refs in sorted(self.facts.groups.items()) if refs and self._guards(refs, stand_in)]
+            found = [
+                ("group", g) for g, refs in sorted(self.facts.groups.items()) if refs and self._guards(refs, stand_in)
+            ]
             found += [
                 ("policy", ref.name)
                 for ref in sorted(self.facts.managed_guards.values(), key=lambda r: r.name)
@@ -341,9 +342,11 @@ class Judge:
         for kind, name in found:
             if kind == "group" and name in user.groups:
                 continue
-            refs = self.facts.groups[name] if kind == "group" else [
-                r for r in self.facts.managed_guards.values() if r.name == name
-            ]
+            refs = (
+                self.facts.groups[name]
+                if kind == "group"
+                else [r for r in self.facts.managed_guards.values() if r.name == name]
+            )
             if self._guards(refs, principal):
                 out.append((kind, name))
                 break  # the fix names the first that holds for the user
@@ -406,8 +409,7 @@ class Judge:
         if class_ in (UserClass.PROTECTED, UserClass.MUST_ENROL):
             if judgement.warnings():
                 warnings.append(
-                    "open without MFA, reaching no other principal or resource: "
-                    + judgement.summary(Decision.WARNING)
+                    "open without MFA, reaching no other principal or resource: " + judgement.summary(Decision.WARNING)
                 )
             if judgement.enrol_denied_by and class_ is UserClass.MUST_ENROL:
                 warnings.append(

@@ -244,9 +244,7 @@ def run(
                     raise AuditError("--mfa-serial needs --token-code when no terminal can ask for it")
                 code = prompt(f"MFA code for {options.mfa_serial}: ").strip()
             try:
-                session = collect.mfa_session(
-                    session, options.endpoint_url, options.mfa_serial, code, options.duration
-                )
+                session = collect.mfa_session(session, options.endpoint_url, options.mfa_serial, code, options.duration)
             except Exception as e:  # noqa: BLE001
                 raise AuditError(collect.explain(e, "sts:GetSessionToken", options.endpoint_url)) from None
         reports = audit_accounts(
