@@ -73,7 +73,7 @@ def sizes(bench: Bench) -> dict[str, Any]:
     start = time.perf_counter()
     plan = terraform(root, offline_environment()).plan(output=True)
     plan_seconds = time.perf_counter() - start
-    size = {name: int(output["value"]) for name, output in plan.outputs.items()}
+    size = {name: int(value) for name, value in plan.outputs.items()}
     combos = {name: size[name] for name in cases if name.startswith("c")}
     largest = max(combos, key=lambda name: combos[name])
     smallest = min(combos, key=lambda name: combos[name])
