@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import accounts, audit, evaluator, make_test, overhead, report, scaling
+from bench import accounts, audit, evaluator, make_test, overhead, report, scaling, scp
 from bench.context import Bench
 from bench.tf import load_average
 from harness.paths import BUILD_DIR, REPO_ROOT
@@ -36,6 +36,7 @@ PHASES: dict[str, ModuleType] = {
     "accounts": accounts,
     "evaluator": evaluator,
     "audit": audit,
+    "scp": scp,
     "make-test": make_test,
 }
 OUT = REPO_ROOT / "bench"

@@ -22,6 +22,8 @@ from harness.terraform import apply_inspected, as_tf_vars, environment, plan_exi
 XDIST_GROUP = "organization"
 EXAMPLE = "organization-scp"
 POLICY = "module.mfa_required_scp.aws_organizations_policy.this"
+# Both behaviour inputs of the example changed at once: the guard for access keys too, another break-glass user.
+CHANGED = {"enforce_for_programmatic_access": True, "exempt_principal_arns": ["arn:aws:iam::*:user/emergency"]}
 FULL_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -63,14 +65,15 @@ def test_example_lifecycle(moto: MotoServer, tmp_path: Any) -> None:
 
         assert plan_exit_code(tf) == 0, "a second plan must show no changes"
 
-        actions = apply_inspected(tf, {"enforce_for_programmatic_access": True})
-        assert actions[POLICY] == ["update"], "a behaviour input must update the SCP in place"
+        actions = apply_inspected(tf, CHANGED)
+        assert actions[POLICY] == ["update"], "behaviour inputs must update the SCP in place"
         assert tf.output()["policy_id"] == policy_id
         condition = policy_document(client, policy_id)["Statement"][0]["Condition"]
         assert "Bool" not in condition and condition["BoolIfExists"]["aws:MultiFactorAuthPresent"] == "false"
+        assert condition["ArnNotLike"] == {"aws:PrincipalArn": CHANGED["exempt_principal_arns"]}
         assert {address for address, change in actions.items() if change != ["no-op"]} == {POLICY}
     finally:
-        tf.destroy(tf_vars=as_tf_vars({"enforce_for_programmatic_access": True}))
+        tf.destroy(tf_vars=as_tf_vars(CHANGED))
 
     listed = client.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
     assert [p["Name"] for p in listed if p["Name"] == "require-mfa"] == []

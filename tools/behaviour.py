@@ -47,7 +47,9 @@ def diff(old: str, new: str, name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.behaviour", description=__doc__.splitlines()[0])
-    parser.add_argument("readme", nargs="?", metavar="README", help="default: README.md, or with --scp " + str(SCP_README))
+    parser.add_argument(
+        "readme", nargs="?", metavar="README", help="default: README.md, or with --scp " + str(SCP_README)
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 with a diff if the section is stale")
     parser.add_argument("--scp", action="store_true", help="the SCP module's section (modules/scp)")
     args = parser.parse_args(argv)
