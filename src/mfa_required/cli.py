@@ -16,9 +16,12 @@ from mfa_required.evaluator import PolicyError, Request, cached_policy_set, eval
 from mfa_required.personas import PERSONAS
 
 # Far above any document this tool reads: the largest IAM policy quota, a role's inline policies, is 10,240
-# characters without whitespace (IAM User Guide, reference_iam-quotas), and an accounts file of 1 MiB names ~80,000
-# accounts. Bigger files are refused before they are read.
+# characters without whitespace, and an accounts file of 1 MiB names ~80,000 accounts. Bigger files are refused
+# before they are read. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 MAX_INPUT_BYTES = 1 << 20
+# The same page: "Policy documents can contain only the following Unicode characters: horizontal tab (U+0009),
+# linefeed (U+000A), carriage return (U+000D), and characters in the range U+0020 to U+00FF."
+_NOT_IN_A_POLICY = re.compile(r"[^\t\n\r\x20-\xff]")
 # An error quotes the user's values (repr): a hostile input must not turn one sentence into a megabyte.
 MAX_MESSAGE_CHARS = 400
 
@@ -54,6 +57,11 @@ def read_input(path: str, what: str) -> str:
 def read_policy(path: str) -> dict[str, Any]:
     """A policy document from a file, checked as the evaluator checks one (errors name the statement)."""
     text = read_input(path, "an IAM policy document (JSON)")
+    if bad := _NOT_IN_A_POLICY.search(text):
+        raise InputError(
+            f"{path}: character U+{ord(bad[0]):04X} at offset {bad.start()}: IAM accepts only tab, line feed, "
+            "carriage return and U+0020 to U+00FF in a policy document"
+        )
     try:
         policy = json.loads(text)
     except json.JSONDecodeError as e:

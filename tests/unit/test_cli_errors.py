@@ -39,6 +39,14 @@ MATRIX_CASES: dict[str, tuple[bytes | None, str]] = {
         json.dumps({"Statement": [{**STATEMENT, "Principal": "*"}]}).encode(),
         "statement 0: Principal is not allowed in an identity-based policy",
     ),
+    "rejected by AWS: a character outside U+0020-U+00FF": (
+        '{"Statement": [{"Sid": "Go\u2028", "Effect": "Allow", "Action": "*", "Resource": "*"}]}'.encode(),
+        "character U+2028 at offset 26: IAM accepts only tab, line feed, carriage return and U+0020 to U+00FF",
+    ),
+    "rejected by AWS: a terminal escape": (
+        b'{"Statement": [{"Sid": "\x1b[2J", "Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+        "character U+001B at offset 24",
+    ),
     "10 MB": (b" " * TEN_MB, f"{TEN_MB:,} bytes, too large for an IAM policy document (JSON)"),
 }
 
