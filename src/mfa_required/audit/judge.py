@@ -42,7 +42,6 @@ from mfa_required.evaluator import PolicyError, PolicySet, Request, cached_polic
 from mfa_required.personas import PERSONAS, Persona, User
 
 __all__ = [
-    "CATALOGUE_SIZE_HINT",
     "Decision",
     "Door",
     "GuardKind",
@@ -56,7 +55,6 @@ __all__ = [
     "role_trust_admits",
 ]
 
-CATALOGUE_SIZE_HINT = 22_000
 _PERSONA = {p.key: p for p in PERSONAS}
 NO_MFA_PERSONAS = (_PERSONA["console"], _PERSONA["sts"])
 MFA_PERSONA = _PERSONA["console-mfa"]
