@@ -610,7 +610,7 @@ def attacker_contexts(statements: Sequence[Statement], base: Mapping[str, Any]) 
                 values.append(ABSENT)
             values += _candidates(condition, base)
             if condition.qualifier:  # a multivalued key: also a list holding a matching and another value
-                values.append(json.dumps([_candidates(condition, base)[0], OTHER]))
+                values.append((_candidates(condition, base)[0], OTHER))  # type: ignore[arg-type]
     choices = []
     for key, values in sorted(by_key.items()):
         first = base.get(names[key], ABSENT)
@@ -622,8 +622,8 @@ def attacker_contexts(statements: Sequence[Statement], base: Mapping[str, Any]) 
         for name, value in assignment:
             if value is ABSENT:
                 out.pop(name, None)
-            elif value.startswith("["):
-                out[name] = json.loads(value)
+            elif isinstance(value, tuple):  # a multivalued key's values
+                out[name] = list(value)
             else:
                 out[name] = value
         return out
