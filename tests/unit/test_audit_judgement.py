@@ -701,3 +701,15 @@ def test_users_the_policies_cannot_tell_apart_share_a_judgement() -> None:
     assert principal_class([naming], ANA) != principal_class([naming], bob)
     by_name = deny_without_mfa(NO_MFA | {"StringNotEquals": {"aws:username": "ana"}})
     assert principal_class([by_name], ANA) != principal_class([by_name], Principal("cy", "/teams/", "AIDACY", ACCOUNT))
+
+
+def test_a_service_key_is_offered_only_to_the_actions_that_carry_it() -> None:
+    """A Deny that spares requests naming one policy (iam:PolicyARN) leaves open exactly the actions that carry
+    that key (attaching policies), when they name it; every other action is denied, the key absent there."""
+    document = deny_without_mfa(NO_MFA | {"ArnNotEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}})
+    judgement = judged(document)
+    assert judgement.kind is GuardKind.CONDITIONAL
+    carriers = {a.name for a in catalogue().actions if "iam:policyarn" in a.condition_keys}
+    opened = {d.action for d in judgement.open_doors()}
+    assert opened and opened <= carriers and "iam:AttachUserPolicy" in opened
+    assert judgement.conditional_keys == {"iam:PolicyARN": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}

@@ -42,7 +42,6 @@ from mfa_required.evaluator import PolicyError, PolicySet, Request, cached_polic
 from mfa_required.personas import PERSONAS, Persona, User
 
 __all__ = [
-    "CATALOGUE_SIZE_HINT",
     "Decision",
     "Door",
     "GuardKind",
@@ -56,7 +55,6 @@ __all__ = [
     "role_trust_admits",
 ]
 
-CATALOGUE_SIZE_HINT = 22_000
 _PERSONA = {p.key: p for p in PERSONAS}
 NO_MFA_PERSONAS = (_PERSONA["console"], _PERSONA["sts"])
 MFA_PERSONA = _PERSONA["console-mfa"]
@@ -592,9 +590,12 @@ def _date(value: str) -> datetime | None:
         return None
 
 
-def attacker_contexts(statements: Sequence[Statement], base: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+def attacker_contexts(
+    statements: Sequence[Statement], base: Mapping[str, Any], carried: frozenset[str] | None = None
+) -> tuple[list[dict[str, Any]], bool]:
     """Every context the attacker can choose that may change the statements' conditions, the base first; whether
-    every combination of the candidate values is there (False: too many, single and pair changes only)."""
+    every combination of the candidate values is there (False: too many, single and pair changes only).
+    `carried`: the service-specific keys (lower-cased) the request's action can carry; others stay absent."""
     by_key: dict[str, list[str | None]] = {}
     names: dict[str, str] = {}
     base_by_lower = {k.lower(): k for k in base}
@@ -603,6 +604,8 @@ def attacker_contexts(statements: Sequence[Statement], base: Mapping[str, Any]) 
             key = condition.key.lower()
             if _fixed(key):
                 continue
+            if carried is not None and not key.startswith("aws:") and key not in carried:
+                continue  # a key of another action or service: absent from this request
             names.setdefault(key, base_by_lower.get(key, condition.key))
             values = by_key.setdefault(key, [])
             if key == VIA_SERVICE:
@@ -612,7 +615,7 @@ def attacker_contexts(statements: Sequence[Statement], base: Mapping[str, Any]) 
                 values.append(ABSENT)
             values += _candidates(condition, base)
             if condition.qualifier:  # a multivalued key: also a list holding a matching and another value
-                values.append(json.dumps([_candidates(condition, base)[0], OTHER]))
+                values.append((_candidates(condition, base)[0], OTHER))  # type: ignore[arg-type]
     choices = []
     for key, values in sorted(by_key.items()):
         first = base.get(names[key], ABSENT)
@@ -624,8 +627,8 @@ def attacker_contexts(statements: Sequence[Statement], base: Mapping[str, Any]) 
         for name, value in assignment:
             if value is ABSENT:
                 out.pop(name, None)
-            elif value.startswith("["):
-                out[name] = json.loads(value)
+            elif isinstance(value, tuple):  # a multivalued key's values
+                out[name] = list(value)
             else:
                 out[name] = value
         return out
@@ -962,7 +965,7 @@ def judge_policies(
     denied_in_base = False
     exhaustive = True
     requests = 0
-    contexts_cache: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+    contexts_cache: dict[tuple[tuple[int, ...], frozenset[str]], list[dict[str, Any]]] = {}
 
     def decide(action: str, resource: str, context: Mapping[str, Any]) -> Any:
         nonlocal requests
@@ -974,14 +977,18 @@ def judge_policies(
     for members, taken_by, any_resource in parts.classes:
         first = (members & -members).bit_length() - 1
         representative = cat.actions[first]
-        contexts = contexts_cache.get(taken_by)
+        # the class's actions share the service keys its Deny statements use (the partition splits by them)
+        carried = frozenset(k for k in representative.condition_keys if not k.startswith("aws:")) & frozenset(
+            c.key.lower() for i in taken_by for c in statements[i].conditions
+        )
+        contexts = contexts_cache.get((taken_by, carried))
         if contexts is None:
             contexts = []
             for b in bases:
-                found, complete = attacker_contexts([statements[i] for i in taken_by], b)
+                found, complete = attacker_contexts([statements[i] for i in taken_by], b, carried)
                 exhaustive &= complete
                 contexts += found
-            contexts_cache[taken_by] = contexts
+            contexts_cache[(taken_by, carried)] = contexts
         names: tuple[str, ...] | None = None
         for shape, template in shapes_of(representative):
             decision = category(representative.name, shape)
