@@ -24,8 +24,9 @@ from harness.plans import (
 )
 from harness.terraform import environment, root_from_example, root_from_text, terraform
 
-# xdist groups (a module's XDIST_GROUP) and the check that they hold.
-pytest_plugins = ("harness.groups",)
+# xdist groups (a module's XDIST_GROUP) and the check that they hold; the `localstack` marker on every test that
+# needs LocalStack (the offline tier is `-m "not localstack"`); pytester, for the test of that marking.
+pytest_plugins = ("harness.groups", "harness.tiers", "pytester")
 
 LOCALSTACK_LOGS: list[Path] = []
 
