@@ -71,11 +71,13 @@ def world(iam: Any) -> IamWorld:
 
 @pytest.fixture(scope="session")
 def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld) -> PlanSummary:
-    """One plan for every input combination of plan_cases.yaml and every single-account example (each a module block):
-    terraform pays provider start-up once instead of once per case."""
+    """One plan for every input combination of plan_cases.yaml and every single-account example (each a module block,
+    using the root's provider): terraform pays provider start-up once instead of once per case."""
     workdir = tmp_path_factory.mktemp("plan-all")
     examples = {
-        example_module(name): {"source": root_from_example(EXAMPLES_DIR / name, workdir / "examples")}
+        example_module(name): {
+            "source": root_from_example(EXAMPLES_DIR / name, workdir / "examples", inherit_provider=True)
+        }
         | {"inputs": example_vars(name)}
         for name in SINGLE_ACCOUNT_EXAMPLES
     }
