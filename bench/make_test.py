@@ -36,7 +36,7 @@ MARKER = re.compile(r"^==> (.+?)\s*$")
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)s (setup|call|teardown)\s+(\S+)")
 TEST_GROUPS = {
     "evaluator tests": ("tests/unit/test_evaluator.py", "tests/unit/test_personas_matrix.py"),
-    "oracle tests": ("tests/unit/test_oracle.py", "tests/test_oracle_matrix.py"),
+    "oracle tests": ("tests/unit/test_oracle.py", "tests/cli/test_oracle_matrix.py"),
 }
 COMMAND_GROUPS = {
     "LocalStack start": ("localstack start",),

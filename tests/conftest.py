@@ -24,8 +24,9 @@ from harness.plans import (
 )
 from harness.terraform import environment, root_from_example, root_from_text, terraform
 
-# xdist groups (a module's XDIST_GROUP) and the check that they hold.
-pytest_plugins = ("harness.groups",)
+# xdist groups (a module's XDIST_GROUP) and the check that they hold; the `localstack` marker on every test that
+# needs LocalStack (the offline tier is `-m "not localstack"`); pytester, for the test of that marking.
+pytest_plugins = ("harness.groups", "harness.tiers", "pytester")
 
 LOCALSTACK_LOGS: list[Path] = []
 
@@ -70,11 +71,13 @@ def world(iam: Any) -> IamWorld:
 
 @pytest.fixture(scope="session")
 def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld) -> PlanSummary:
-    """One plan for every input combination of plan_cases.yaml and every single-account example (each a module block):
-    terraform pays provider start-up once instead of once per case."""
+    """One plan for every input combination of plan_cases.yaml and every single-account example (each a module block,
+    using the root's provider): terraform pays provider start-up once instead of once per case."""
     workdir = tmp_path_factory.mktemp("plan-all")
     examples = {
-        example_module(name): {"source": root_from_example(EXAMPLES_DIR / name, workdir / "examples")}
+        example_module(name): {
+            "source": root_from_example(EXAMPLES_DIR / name, workdir / "examples", inherit_provider=True)
+        }
         | {"inputs": example_vars(name)}
         for name in SINGLE_ACCOUNT_EXAMPLES
     }

@@ -7,4 +7,5 @@ BUILD_DIR = REPO_ROOT / ".build"
 EXAMPLES_DIR = REPO_ROOT / "examples"
 TESTS_DIR = REPO_ROOT / "tests"
 DATA_DIR = TESTS_DIR / "data"
+MODULE_TESTS_DIR = TESTS_DIR / "module"  # the Terraform module's tests and their case tables
 ORACLE_DIR = TESTS_DIR / "oracle"

@@ -10,21 +10,22 @@ from typing import Any
 
 import yaml
 
-from harness.paths import DATA_DIR, EXAMPLES_DIR, REPO_ROOT, TESTS_DIR
+from harness.paths import DATA_DIR, EXAMPLES_DIR, MODULE_TESTS_DIR, REPO_ROOT
 from harness.terraform import format_module_args
 
 EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.iterdir() if (path / "main.tf").exists())
-# Which tier applies each example (tests/test_examples.py checks that every example is in exactly one, and fits it).
-# A single-account example is a root with one default provider: the plan tier instantiates it as a module block
-# (plan_all) and the apply tier applies it as it is. A multi-account example configures one provider per member
-# account that assumes a role there; as a module block it would be a module with provider configurations of its
-# own, which is not how it is used: tests/test_multi_account.py applies it across several LocalStack accounts.
-# An organisation example creates an organization and uses modules/scp: tests/test_organization_scp.py applies it
-# on moto's Organizations, which LocalStack's free edition does not serve.
+# Which tier applies each example (tests/module/test_examples.py checks that every example is in exactly one, and
+# fits it). A single-account example is a root with one default provider: the plan and apply tiers instantiate it
+# as a module block (plan_all, tests/module/test_apply.py), its provider block dropped for the root's. A
+# multi-account example configures one provider per member account that assumes a role there; as a module block it
+# would be a module with provider configurations of its own, which is not how it is used:
+# tests/module/test_multi_account.py applies it across several LocalStack accounts. An organisation example creates
+# an organization and uses modules/scp: tests/module/test_organization_scp.py applies it on moto's Organizations,
+# which LocalStack's free edition does not serve.
 SINGLE_ACCOUNT_EXAMPLES = ("basic", "complete", "programmatic-mfa", "seed-compatible")
 MULTI_ACCOUNT_EXAMPLES = ("multi-account",)
 ORGANIZATION_EXAMPLES = ("organization-scp",)
-PLAN_CASES: dict[str, dict[str, Any]] = yaml.safe_load((TESTS_DIR / "plan_cases.yaml").read_text())
+PLAN_CASES: dict[str, dict[str, Any]] = yaml.safe_load((MODULE_TESTS_DIR / "plan_cases.yaml").read_text())
 PROVIDERS = """
 provider "aws" {
   region = "us-east-1"

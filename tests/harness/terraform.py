@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import tftest
 
@@ -19,6 +20,7 @@ MIRROR_ENV = "MFA_REQUIRED_PROVIDER_MIRROR"
 DEFAULT_MIRROR = "/opt/tf-plugins"
 PLUGIN_CACHE = BUILD_DIR / "tf-plugin-cache"
 MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./\.\.(/modules/[\w-]+)?"')
+DEFAULT_PROVIDER = re.compile(r'(?m)^provider "aws" \{\n  region = var\.region\n\}\n')
 
 
 def cli_config(path: Path) -> Path:
@@ -71,12 +73,20 @@ def offline_environment() -> dict[str, str]:
     }
 
 
-def root_from_example(example: Path, workdir: Path) -> Path:
-    """Copy an example into workdir, its `source = "../.."` (or "../../modules/NAME") pointed at this checkout."""
+def root_from_example(example: Path, workdir: Path, inherit_provider: bool = False) -> Path:
+    """Copy an example into workdir, its `source = "../.."` (or "../../modules/NAME") pointed at this checkout.
+
+    With inherit_provider, its default provider block (`region = var.region`, nothing else) is dropped, so that as
+    a module block it uses its caller's: terraform starts one provider process per configuration per command
+    (about 2 CPU-seconds each), so several examples in one root then cost one process instead of one each.
+    """
     target = workdir / example.name
     shutil.copytree(example, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     for tf_file in target.glob("*.tf"):
         text = MODULE_SOURCE.sub(lambda m: f'source = "{REPO_ROOT}{m[1] or ""}"', tf_file.read_text())
+        if inherit_provider and tf_file.name == "main.tf":
+            text, found = DEFAULT_PROVIDER.subn("", text)
+            assert found == 1, f"{example.name}/main.tf: expected one provider block with only region = var.region"
         tf_file.write_text(text)
     return target
 
@@ -125,6 +135,27 @@ def apply_inspected(tf: tftest.TerraformTest, values: Mapping[str, object]) -> d
     plan = tftest.TerraformPlanOutput(json.loads(tf.execute_command("show", "-json", plan_file).out))
     tf.execute_command("apply", "-input=false", plan_file)
     return {address: change["change"]["actions"] for address, change in plan.resource_changes.items()}
+
+
+def apply_reporting(
+    tf: tftest.TerraformTest, values: Mapping[str, object]
+) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """`terraform apply -auto-approve -json`: plan and apply in one command (one start of each provider instead of
+    three for plan, show and apply), reading from its machine-readable UI the planned actions other than no-op and
+    the outputs' values (https://developer.hashicorp.com/terraform/internals/machine-readable-ui). The UI names a
+    replacement "replace" whatever its order: apply_inspected tells create-then-delete from delete-then-create."""
+    applied = tf.execute_command(
+        "apply", "-input=false", "-auto-approve", "-json", *tftest.parse_args(tf_vars=as_tf_vars(values))
+    )
+    changes: dict[str, list[str]] = {}
+    outputs: dict[str, Any] = {}
+    for line in applied.out.splitlines():
+        message = json.loads(line)
+        if message.get("type") == "planned_change" and message["change"]["action"] != "noop":
+            changes[message["change"]["resource"]["addr"]] = [message["change"]["action"]]
+        elif message.get("type") == "outputs" and all("value" in o for o in message["outputs"].values()):
+            outputs = {name: output["value"] for name, output in message["outputs"].items()}  # after the apply
+    return changes, outputs
 
 
 def plan_exit_code(tf: tftest.TerraformTest, **tf_vars: object) -> int:

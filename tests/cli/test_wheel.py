@@ -14,6 +14,7 @@ import pytest
 
 from harness.paths import DATA_DIR, REPO_ROOT
 
+XDIST_GROUP = "wheel"  # one build and install of the wheel, on one worker
 # Only the product: the harness, tools and tests stay in the repository.
 PRODUCT_FILES = {
     "__init__.py",

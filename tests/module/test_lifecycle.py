@@ -11,7 +11,7 @@ import tftest
 
 from harness.iam import IamWorld
 from harness.paths import REPO_ROOT
-from harness.terraform import apply_inspected, as_tf_vars, plan_exit_code, root_from_text, terraform
+from harness.terraform import apply_inspected, apply_reporting, as_tf_vars, plan_exit_code, root_from_text, terraform
 from tools import tfdocs
 
 XDIST_GROUP = "lifecycle"
@@ -144,11 +144,15 @@ class Deployment:
         self.steps: dict[str, dict[str, Any]] = {}
         self.applied_vars: dict[str, Any] | None = None
 
-    def apply(self, step: str, **values: Any) -> None:
-        """Plan, inspect and apply that very plan, then read the outcome back."""
-        actions = apply_inspected(self.tf, values)
+    def apply(self, step: str, inspect: bool = True, **values: Any) -> None:
+        """Plan, inspect and apply that very plan, then read the outcome back. Without inspect, plan and apply in one
+        command (apply_reporting): the actions lack no-op entries and the order of a replacement."""
+        if inspect:
+            actions = apply_inspected(self.tf, values)
+            outputs = self.tf.output()
+        else:
+            actions, outputs = apply_reporting(self.tf, values)
         self.applied_vars = values
-        outputs = self.tf.output()
         self.steps[step] = {
             "actions": actions,
             "arn": outputs["policy_arn"],
@@ -172,7 +176,7 @@ def deployment(
     deployment = Deployment(terraform(root_from_text(tmp_path_factory.mktemp("lifecycle"), ROOT), tf_env), world)
     iam = world.iam
     try:
-        deployment.apply("created", name="lifecycle-mfa", behaviour=json.dumps(DEFAULTS))
+        deployment.apply("created", inspect=False, name="lifecycle-mfa", behaviour=json.dumps(DEFAULTS))
         iam.add_user_to_group(GroupName="lifecycle-group", UserName="dev-ana")  # a member added outside
         deployment.apply("behaviour changed", name="lifecycle-mfa", behaviour=json.dumps(CHANGED))
         deployment.apply("renamed", name="lifecycle-mfa-renamed", behaviour=json.dumps(CHANGED))

@@ -25,7 +25,7 @@ from harness.readme import seed_document
 from mfa_required import audit
 
 XDIST_GROUP = "audit-accounts"
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 ACCOUNTS: dict[str, list[dict[str, Any]]] = yaml.safe_load((DATA / "audit" / "accounts.yaml").read_text())
 MANAGEMENT = "210000000100"
 UNASSUMABLE = "210000000019"

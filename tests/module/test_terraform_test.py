@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness.paths import REPO_ROOT
+from harness.paths import MODULE_TESTS_DIR, REPO_ROOT
 from harness.terraform import BUILD_DIR, cli_config
 
 
@@ -16,7 +16,7 @@ def test_terraform_test_offline_tier(tmp_path: Path) -> None:
     for path in [*REPO_ROOT.glob("*.tf"), REPO_ROOT / "policy.json.tpl"]:
         shutil.copy(path, tmp_path)
     (tmp_path / "tests").mkdir()
-    for path in (REPO_ROOT / "tests").glob("*.tftest.hcl"):
+    for path in MODULE_TESTS_DIR.glob("*.tftest.hcl"):
         shutil.copy(path, tmp_path / "tests")
     env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config(BUILD_DIR / "terraform.tfrc"))}
 

@@ -40,6 +40,7 @@ def test_missing_environment_fails_with_what_to_do(tmp_path: Path) -> None:
         LocalStackProcess(tmp_path, venv=tmp_path / "no-venv").start()
 
 
+@pytest.mark.localstack  # starts LocalStack itself, without the fixture
 def test_no_orphan_when_the_harness_is_killed(tmp_path: Path) -> None:
     """SIGKILL leaves no finaliser a chance: the parent-death signal must stop LocalStack anyway."""
     script = textwrap.dedent(

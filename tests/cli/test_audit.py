@@ -31,7 +31,7 @@ from harness.terraform import root_from_text, terraform
 from mfa_required import audit
 
 XDIST_GROUP = "audit"
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((DATA / "audit" / "expected.yaml").read_text())
 ACCOUNT = "210000000001"
 PARTIAL_ACCOUNT = "210000000002"

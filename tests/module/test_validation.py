@@ -11,12 +11,12 @@ import pytest
 import yaml
 
 from harness.iam import IamWorld
-from harness.paths import REPO_ROOT, TESTS_DIR
+from harness.paths import MODULE_TESTS_DIR, REPO_ROOT
 from harness.plans import OFFLINE_PROVIDER, PROVIDERS, module_blocks
 from harness.terraform import offline_environment, root_from_text, run, terraform
 
 XDIST_GROUP = "validation"
-CASES: dict[str, dict[str, Any]] = yaml.safe_load((TESTS_DIR / "validation_cases.yaml").read_text())
+CASES: dict[str, dict[str, Any]] = yaml.safe_load((MODULE_TESTS_DIR / "validation_cases.yaml").read_text())
 CASES["oversized_policy"]["inputs"]["additional_actions_without_mfa"] = [f"s3:GetObjectVersion{i}" for i in range(300)]
 STAGES = {
     stage: {n: c for n, c in CASES.items() if c.get("stage", "variable") == stage}

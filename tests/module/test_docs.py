@@ -8,7 +8,7 @@ import pytest
 
 from tools import tfdocs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------------------
@@ -303,7 +303,7 @@ def test_readme_without_markers_is_an_error(tmp_path: Path) -> None:
 # part of the examples module it documents, markdown-table.md the lines that page shows for that part, verbatim.
 # Rows with line breaks are left out: that page shows <br>, current releases (and terraform-aws-modules' READMEs,
 # which this renderer follows) write <br/>.
-DOCUMENTED = Path(__file__).parent / "data" / "terraform-docs"
+DOCUMENTED = Path(__file__).parents[1] / "data" / "terraform-docs"
 
 
 def test_documented_markdown_table_output() -> None:

@@ -1,4 +1,6 @@
-# Offline tier: rendering and validation with a mocked provider (no credentials, no endpoint).
+# The defaults and three single-input variants, rendered offline with a mocked provider (no credentials, no endpoint):
+# `terraform test -test-directory=tests/module`. Bad input is checked by tests/module/test_validation.py, every case
+# of validation_cases.yaml with its message; every input combination by tests/module/test_plan.py.
 mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = {
@@ -99,54 +101,4 @@ run "role_assumption_guarded" {
     }]
     error_message = "guard_role_assumption_from_access_keys denies role assumption to every request without MFA, keys included."
   }
-}
-
-run "rejects_bad_account_id" {
-  command = plan
-
-  variables {
-    account_id = "not-an-account"
-  }
-
-  expect_failures = [var.account_id]
-}
-
-run "rejects_bad_action" {
-  command = plan
-
-  variables {
-    additional_actions_without_mfa = ["iam GetUser"]
-  }
-
-  expect_failures = [var.additional_actions_without_mfa]
-}
-
-run "rejects_iam_wildcard_exemption" {
-  command = plan
-
-  variables {
-    additional_actions_without_mfa = ["iam:*MFA*"]
-  }
-
-  expect_failures = [var.additional_actions_without_mfa]
-}
-
-run "rejects_oversized_policy" {
-  command = plan
-
-  variables {
-    additional_actions_without_mfa = [for i in range(300) : "s3:GetObjectVersion${i}"]
-  }
-
-  expect_failures = [aws_iam_policy.this]
-}
-
-run "rejects_group_inputs_without_group" {
-  command = plan
-
-  variables {
-    group_users = ["alice"]
-  }
-
-  expect_failures = [aws_iam_policy.this]
 }
