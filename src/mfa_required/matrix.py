@@ -310,12 +310,12 @@ def _persona_legend(personas: Sequence[Persona]) -> str:
     )
 
 
-def _table(matrix: Matrix, mode: str, personas: Sequence[Persona]) -> str:
+def _table(matrix: Matrix, mode: str, personas: Sequence[Persona], rows: Sequence[Row] = ROWS) -> str:
     first = USERS[0]
     header = ["Request", f"Resource ({first.name})", *(p.title for p in personas)]
     lines = ["| " + " | ".join(header) + " |", "| --- | --- |" + " :-: |" * len(personas)]
     group = None
-    for row in ROWS:
+    for row in rows:
         if row.group != group:
             group = row.group
             lines.append(f"| **{group}** |" + " |" * (len(header) - 1))
@@ -478,6 +478,14 @@ def render_table(matrix: Matrix, file: Any, width: int | None = None, personas: 
     )
     for note in (STS_WITHOUT_MFA_NOTE, RESOURCE_POLICY_NOTE, FEDERATED_NOTE):
         console.print(note, highlight=False, markup=False)
+
+
+def render_summary(matrix: Matrix, row_keys: Sequence[str], personas: Sequence[Persona], mode: str) -> str:
+    """A few rows of one mode's markdown table, in the matrix's order: the short table a README shows."""
+    unknown = set(row_keys) - set(ROWS_BY_KEY)
+    if unknown:
+        raise ValueError(f"no such matrix rows: {sorted(unknown)}")
+    return _table(matrix, mode, personas, [row for row in ROWS if row.key in set(row_keys)])
 
 
 def render_markdown(matrix: Matrix, heading: str = "###", personas: Sequence[Persona] = PERSONAS) -> str:
