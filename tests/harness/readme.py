@@ -1,4 +1,5 @@
-"""The README's code blocks, and how to point them at this checkout and LocalStack's account."""
+"""The code blocks of the README and the documentation (docs/, CONTRIBUTING.md), and how to point them at this
+checkout and LocalStack's account."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from harness.paths import DATA_DIR, REPO_ROOT
 
 README = REPO_ROOT / "README.md"
 README_TEXT = README.read_text(encoding="utf-8")
+# Every page a user reads: the README first, then docs/ and CONTRIBUTING.md (the README's moved sections).
+DOC_FILES = (README, *sorted((REPO_ROOT / "docs").glob("*.md")), REPO_ROOT / "CONTRIBUTING.md")
+DOCS_TEXT = "\n".join(path.read_text(encoding="utf-8") for path in DOC_FILES)
 REGISTRY_SOURCE = "mfa-required/mfa-required/aws"
 README_VERSION = "~> 1.0"
 README_ACCOUNT = "123456789012"  # the account id the README's import block uses
@@ -20,10 +24,13 @@ def fenced_blocks(text: str, language: str) -> list[str]:
 
 
 def section(text: str, heading: str) -> str:
-    """The text under a `## heading`, up to the next second-level heading."""
-    start = text.index(f"\n## {heading}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else None]
+    """The text under a heading of any level, up to the next heading of the same or a higher level."""
+    found = re.search(rf"(?m)^(#+) {re.escape(heading)}\n", text)
+    if found is None:
+        raise ValueError(f"no heading {heading!r}")
+    level = len(found[1])
+    end = re.compile(rf"(?m)^#{{1,{level}}} ").search(text, found.end())
+    return text[found.start() : end.start() if end else None]
 
 
 def localise(block: str, name: str = "mfa_required") -> str:

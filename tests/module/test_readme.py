@@ -1,7 +1,7 @@
-"""The README's HCL blocks: each is formatted, and all of them plan against LocalStack with the module source pointed
-at this checkout: the usage blocks together, in one root; a block that is a whole root (it configures the provider,
-as the per-account root of "Rolling out to an organisation" does) on its own. The upgrade block's import is planned
-against a seed policy created first."""
+"""The HCL blocks of the README and docs/: each is formatted, and all of them plan against LocalStack with the
+module source pointed at this checkout: the usage blocks together, in one root; a block that is a whole root (it
+configures the provider, as the per-account root of "Rolling out to an organisation" does) on its own. The upgrade
+block's import is planned against a seed policy created first."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from harness.iam import IamWorld, create_users, delete_policy, delete_users
 from harness.paths import REPO_ROOT
 from harness.plans import PlanSummary
 from harness.readme import (
+    DOCS_TEXT,
     LOCALSTACK_ACCOUNT,
     README_ACCOUNT,
     README_TEXT,
@@ -34,7 +35,7 @@ XDIST_GROUP = "readme"
 
 # Users and groups the README's blocks name; the world fixture provides the group.
 README_USERS = ("alice", "bob", "carol")
-HCL_BLOCKS = fenced_blocks(README_TEXT, "hcl")
+HCL_BLOCKS = fenced_blocks(DOCS_TEXT, "hcl")
 BLOCK_IDS = [f"block{index}" for index in range(1, len(HCL_BLOCKS) + 1)]
 # Blocks that are whole roots: their provider block would configure every other block's provider too.
 ROOT_BLOCKS = [index for index, block in enumerate(HCL_BLOCKS, start=1) if re.search(r'(?m)^provider "', block)]
@@ -85,7 +86,7 @@ def test_readme_shows_make_demo_and_make_test() -> None:
 
 
 def test_upgrade_section_holds_the_import_block() -> None:
-    blocks = fenced_blocks(section(README_TEXT, "Upgrading from the seed's copy-pasted JSON"), "hcl")
+    blocks = fenced_blocks(section(DOCS_TEXT, "Upgrading from the seed's copy-pasted JSON"), "hcl")
     assert len(blocks) == 1 and "import {" in blocks[0]
     assert f"arn:aws:iam::{README_ACCOUNT}:policy/{SEED_POLICY_NAME}" in blocks[0]
 
@@ -170,7 +171,7 @@ def test_upgrade_block_is_localised() -> None:
 
 
 def test_readme_has_a_per_account_root() -> None:
-    blocks = fenced_blocks(section(README_TEXT, "Rolling out to an organisation"), "hcl")
+    blocks = fenced_blocks(section(DOCS_TEXT, "Rolling out to an organisation"), "hcl")
     assert len(blocks) == 1 and HCL_BLOCKS.index(blocks[0]) + 1 in ROOT_BLOCKS
     assert "assume_role {" in blocks[0] and 'variable "account_id"' in blocks[0]
 

@@ -1,5 +1,5 @@
-"""README "Upgrading from the seed's copy-pasted JSON": the seed policy, created and attached as a user would have,
-is adopted by the README's own upgrade block (import), updated in place, and kept attached."""
+"""docs/upgrading.md "Upgrading from the seed's copy-pasted JSON": the seed policy, created and attached as a user
+would have, is adopted by the README's own upgrade block (import), updated in place, and kept attached."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from harness.iam import IamWorld, create_users, delete_policy, delete_users
 from harness.readme import (
+    DOCS_TEXT,
     LOCALSTACK_ACCOUNT,
-    README_TEXT,
     SEED_POLICY_NAME,
     fenced_blocks,
     localise,
@@ -43,7 +43,7 @@ output "policy_json" {
 
 
 def upgrade_block() -> str:
-    (block,) = fenced_blocks(section(README_TEXT, UPGRADE_SECTION), "hcl")
+    (block,) = fenced_blocks(section(DOCS_TEXT, UPGRADE_SECTION), "hcl")
     return block
 
 
