@@ -52,9 +52,9 @@ def compute(scp: Mapping[str, Any], account: str | None = None, partition: str |
     cells = {}
     for key, (identity, chain, request) in cell_requests(scp, account, partition).items():
         result = evaluate_with_scps(identity, request, chain)
-        if result.decision == "ExplicitlyDenied":
+        if result.scp_matched and result.decision == "ExplicitlyDenied":
             sids = tuple(m.match.sid or f"statement {m.match.statement_index}" for m in result.scp_matched)
-        else:
+        else:  # the identity policies' statements that decided (allows, or their own denies)
             sids = tuple(m.sid or f"policy {m.policy_index} statement {m.statement_index}" for m in result.matched)
         cells[key] = Cell(result.decision, sids, result.note)
     return Matrix(account, partition, cells)

@@ -30,6 +30,7 @@ PRODUCT_FILES = {
     "evaluator.py",
     "matrix.py",
     "personas.py",
+    "scp.py",
     "py.typed",
 }
 
@@ -69,6 +70,13 @@ def test_matrix_from_the_wheel(installed: Path, tmp_path: Path) -> None:
     assert requests["iam:GetUser own"]["resources"]["bob"] == "arn:aws:iam::000000000000:user/engineering/bob"
     markdown = run(installed / "bin" / "mfa-required", "matrix", policy, cwd=tmp_path).stdout
     assert "| `iam:ListUsers` | `*` |" in markdown
+
+
+def test_scp_matrix_from_the_wheel(installed: Path, tmp_path: Path) -> None:
+    scp = tmp_path / "scp.json"
+    scp.write_text((DATA_DIR / "scp" / "default.json").read_text())
+    markdown = run(installed / "bin" / "mfa-required", "matrix", "--scp", scp, cwd=tmp_path).stdout
+    assert "| `ec2:RunInstances` | `instance/i-0123456789abcdef0` | ⛔ | ✅ |" in markdown
 
 
 def test_evaluate_from_the_wheel(installed: Path, tmp_path: Path) -> None:

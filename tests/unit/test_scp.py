@@ -224,6 +224,8 @@ def test_role_sessions_are_untouched_and_user_sessions_are_guarded() -> None:
     assert role == {"Allowed", "ImplicitlyDenied"}  # implicitly: only where a trust or key policy is missing
     assert beside["console", "alice", "ec2:RunInstances", "beside-allow-all"] == "ExplicitlyDenied"
     assert beside["console-mfa", "alice", "ec2:RunInstances", "beside-allow-all"] == "Allowed"
+    assert matrix["console", "alice", "ec2:RunInstances", "beside-allow-all"].sids == ("DenyAllExceptListedIfNoMFA",)
+    assert matrix["console-mfa", "alice", "ec2:RunInstances", "beside-allow-all"].sids == ("AllowAll",)
 
 
 # ---------------------------------------------------------------------------
