@@ -141,7 +141,7 @@ EXPECT = {
     ),
     "programmatic-mfa": Expect(access_keys="enforced", role_guard=True),
     "seed-compatible": SEED_LIKE,
-    # Plan cases (tests/plan_cases.yaml) whose inputs no example sets alone.
+    # Plan cases (tests/module/plan_cases.yaml) whose inputs no example sets alone.
     "role-assumption-guarded": Expect(role_guard=True),
     "device-names-username": Expect(device_names="username"),
 }
@@ -451,7 +451,7 @@ def test_aws_login_needs_mfa_and_a_service_token_follows_its_credentials(
 def test_unfinished_enrolment_can_be_restarted(matrices: dict[str, Matrix], policy: str) -> None:
     """device_names = username: the only device a user may create is mfa/<user>, so one left unassigned by an
     interrupted enrolment must be deletable without MFA (IAM refuses to delete it once enabled); no other device
-    is. With any names the user picks another name (tests/test_interrupted_enrolment.py)."""
+    is. With any names the user picks another name (tests/module/test_interrupted_enrolment.py)."""
     e, m = EXPECT[policy], matrices[policy]
     if e.device_names != "username":
         check(m, cells(["console"], ["iam:CreateVirtualMFADevice own-other-name"], ALLOWED), BESIDE)

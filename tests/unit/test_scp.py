@@ -1,7 +1,7 @@
 """Service control policies: the evaluator's SCP levels, the SCP access matrix cell by cell against the oracle,
 and modules/scp's guard failing closed over the lattice of missing context keys.
 
-The SCPs are the rendered documents of tests/data/scp/, which tests/test_scp_module.py proves the module renders.
+The SCPs are the rendered documents of tests/data/scp/, which tests/module/test_scp_module.py proves the module renders.
 """
 
 from __future__ import annotations

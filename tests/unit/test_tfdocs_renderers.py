@@ -1,6 +1,6 @@
 """tools/hcl_module.py reads the module's interface (validations included) for the tests; tools/tfdocs.py renders
 it, with the built-in renderer or terraform-docs when asked for and on PATH. The built-in renderer's output is
-checked against terraform-docs' documented example in tests/test_docs.py."""
+checked against terraform-docs' documented example in tests/module/test_docs.py."""
 
 from __future__ import annotations
 

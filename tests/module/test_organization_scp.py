@@ -4,7 +4,7 @@ Apply (organization, OU, account, the SCP attached to the root and the OU), read
 (empty), change a behaviour input (the policy is updated in place: same ID), destroy (nothing left). moto
 answers a CreatePolicy sent before the organization exists with a 500 that the SDK's retries hide: the example
 orders its resources, and any 5xx answer in moto's log fails the test. moto checks neither policy validity, size
-nor the five-SCPs-per-target limit: tests/test_scp_module.py tests the module's own checks offline.
+nor the five-SCPs-per-target limit: tests/module/test_scp_module.py tests the module's own checks offline.
 """
 
 from __future__ import annotations

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.paths import DATA_DIR, REPO_ROOT, TESTS_DIR
+from harness.paths import DATA_DIR, MODULE_TESTS_DIR, REPO_ROOT
 from harness.plans import OFFLINE_PROVIDER, PlanSummary
 from harness.terraform import format_module_args, offline_environment, root_from_text, run, terraform
 from tools import behaviour, tfdocs
 
 XDIST_GROUP = "scp-offline"
 MODULE = REPO_ROOT / "modules" / "scp"
-CASES: dict[str, dict[str, Any]] = yaml.safe_load((TESTS_DIR / "scp_cases.yaml").read_text())
-BAD: dict[str, dict[str, Any]] = yaml.safe_load((TESTS_DIR / "scp_validation_cases.yaml").read_text())
+CASES: dict[str, dict[str, Any]] = yaml.safe_load((MODULE_TESTS_DIR / "scp_cases.yaml").read_text())
+BAD: dict[str, dict[str, Any]] = yaml.safe_load((MODULE_TESTS_DIR / "scp_validation_cases.yaml").read_text())
 BAD["long_description"]["inputs"]["description"] = "x" * 513
 BAD["oversized_policy"]["inputs"]["additional_actions_without_mfa"] = [
     f"s3:GetObjectVersionAttributes{i:04d}" for i in range(250)
