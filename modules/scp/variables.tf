@@ -77,7 +77,7 @@ variable "exempt_aws_service_calls" {
 
 variable "exempt_principal_arns" {
   type        = set(string)
-  description = "IAM user ARN patterns the guard leaves alone (ArnNotLike on aws:PrincipalArn), such as break-glass users: arn:aws:iam::111111111111:user/break-glass, or arn:aws:iam::*:user/break-glass for that name in every account. The user name must start with a literal character: a pattern cannot exempt every user."
+  description = "IAM user ARN patterns the guard leaves alone (ArnNotLike on aws:PrincipalArn), such as break-glass users: arn:aws:iam::111111111111:user/break-glass, or arn:aws:iam::*:user/break-glass for that name in every account. The user name must start with a literal character: a pattern cannot exempt every user. With * as the account, any member account's administrator can create an exempt user of that name: prefer account IDs."
   default     = []
   nullable    = false
 
