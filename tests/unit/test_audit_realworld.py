@@ -11,6 +11,7 @@ import pytest
 
 from harness import realworld
 from mfa_required.audit import GuardKind, Principal, UserClass, classify, judge_policies
+from mfa_required.audit.report import OPEN_DOOR_LIMIT, _open_doors
 
 SLUGS = realworld.slugs()
 ENTRIES = {slug: realworld.load(slug) for slug in SLUGS}
@@ -79,3 +80,15 @@ def test_every_minimal_escape_is_reported_whatever_the_keys_names() -> None:
         contexts = [c for a, _, c in reported(judgement) if a == "ec2:RunInstances"]
         assert {"aws:ViaAWSService": None} in contexts and {vpc_key: "vpc-0a1b2c3d"} in contexts
         assert judgement.conditional_keys == {"aws:ViaAWSService": ["absent"], vpc_key: ["vpc-0a1b2c3d"]}
+
+
+@pytest.mark.parametrize("slug", [s for s in SLUGS if ENTRIES[s].expected["open_doors"]])
+def test_the_json_list_keeps_every_iam_and_sts_door_when_cut(slug: str) -> None:
+    """open_without_mfa holds up to 200 entries; a policy open everywhere has ~630. Cut alphabetically it named
+    a2c:* to health:* and no takeover; ranked, it keeps the takeovers, the other IAM/STS doors, the widest services."""
+    judgement = judge_policies(list(ENTRIES[slug].policies), ALICE)
+    listed, _ = _open_doors(judgement)
+    reported = [(d.action, d.resource, d.context) for d in listed]
+    wanted = [d for d in ENTRIES[slug].expected["open_doors"] if d["action"].startswith(("iam:", "sts:"))]
+    assert not [d for d in wanted if not realworld.door_reported(d, reported)]
+    assert len(listed) <= OPEN_DOOR_LIMIT

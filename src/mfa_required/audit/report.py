@@ -13,6 +13,7 @@ from typing import Any
 
 from mfa_required.audit.facts import AccessKey, AccountFacts, PolicyRef, UserFacts
 from mfa_required.audit.judge import (
+    ANY,
     ANY_RESOURCE,
     Decision,
     GuardKind,
@@ -21,6 +22,8 @@ from mfa_required.audit.judge import (
     Principal,
     judge_policies,
     key_escalations,
+    _shape_phrase,
+    _takeover,
     principal_class,
 )
 from mfa_required.evaluator import PolicyError, PolicySet
@@ -280,12 +283,20 @@ def _open_doors(judgement: Judgement) -> tuple[list[OpenDoor], int]:
                     merged[key] = OpenDoor(f"{service}:*", c.resource, dict(c.context), len(actions))
                 continue
             for action in actions:
-                if len(merged) >= OPEN_DOOR_LIMIT:
-                    break
                 merged.setdefault((action, context_key, c.resource), OpenDoor(action, c.resource, dict(c.context)))
-    doors = list(merged.values())[:OPEN_DOOR_LIMIT]
+    # When the list is cut (a policy open everywhere has ~630 entries), what matters most stays: takeovers and ways
+    # past the guard, the other IAM/STS requests (credentials, the own user's rights), then the widest doors.
+    ranked = sorted(enumerate(merged.values()), key=lambda item: (_door_rank(item[1]), -item[1].actions, item[0]))
+    doors = [door for _, door in ranked[:OPEN_DOOR_LIMIT]]
     judgement.cache["open_doors"] = (doors, total)
     return [dataclasses.replace(d, context=dict(d.context)) for d in doors], total
+
+
+def _door_rank(door: OpenDoor) -> int:
+    phrase = door.action if door.resource in (ANY, ANY_RESOURCE) else f"{door.action} on {_shape_phrase(door.resource)}"
+    if _takeover(phrase):
+        return 0
+    return 1 if door.action.startswith(("iam:", "sts:")) else 2
 
 
 class Judge:
