@@ -294,3 +294,41 @@ def principal_tags(policies: Sequence[Mapping[str, Any]]) -> list[dict[str, str]
         if key.lower().startswith("aws:principaltag/"):
             found += [{key.split("/", 1)[1]: v} for v in values if "${" not in v and {key.split("/", 1)[1]: v} not in found]
     return found
+
+
+def audit_request(door: Any, principal: Any) -> Request:
+    """The request an audit door (judge.Door: action, resource shape, changes to an ordinary request) stands for,
+    made by `principal` (judge.Principal) in a console session without MFA."""
+    from mfa_required.audit import judge
+
+    shapes = judge.shapes_of(judge._find(door.action))
+    shape, template = next(((s, t) for s, t in shapes if s == door.resource), shapes[0])
+    context = judge.base_context(judge.NO_MFA_PERSONAS[0], principal)
+    for key, value in door.context.items():
+        if value is None:
+            context.pop(key, None)
+        else:
+            context[key] = value
+    return Request(door.action, judge.resource_arn(shape, template, principal), context, principal.arn)
+
+
+def door_sample(doors: Sequence[Any], size: int) -> list[Any]:
+    """Up to `size` doors spread over shapes, contexts and services: half from IAM and STS (one per action class of
+    shape and context, round robin), the rest one per service and context, the services with most open doors first."""
+    iam: dict[tuple[str, str], list[Any]] = {}
+    other: dict[str, dict[str, Any]] = {}
+    for door in doors:
+        service = door.action.partition(":")[0]
+        context = repr(sorted(door.context.items(), key=str))
+        if service in ("iam", "sts"):
+            iam.setdefault((door.resource, context), []).append(door)
+        else:
+            other.setdefault(service, {}).setdefault(context, door)
+    first: list[Any] = []
+    for round_ in range(max((len(g) for g in iam.values()), default=0)):
+        first += [g[round_] for g in iam.values() if round_ < len(g)]
+    sizes = {service: sum(1 for d in doors if d.action.startswith(service + ":")) for service in other}
+    services = sorted(other, key=lambda service: (-sizes[service], service))
+    second = [door for service in services for door in other[service].values()]
+    half = max(size - len(second), size // 2)
+    return first[:half] + second[: size - min(half, len(first))]
