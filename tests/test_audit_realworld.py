@@ -47,7 +47,7 @@ def seeded(document: Any) -> str:
 
 def users() -> dict[str, tuple[str, dict[str, str]]]:
     """User name -> (corpus slug, tags): one user per file, and one holding each principal tag a Deny exempts."""
-    out = {slug[:64]: (slug, {}) for slug in SLUGS}
+    out: dict[str, tuple[str, dict[str, str]]] = {slug[:64]: (slug, {}) for slug in SLUGS}
     for slug, entry in ENTRIES.items():
         for i, tags in enumerate(realworld.principal_tags(entry.policies)):
             out[f"{slug[:56]}-tagged{i}"] = (slug, tags)

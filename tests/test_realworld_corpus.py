@@ -119,7 +119,9 @@ def test_the_audits_doors_are_open_and_its_covered_verdicts_denied_for_iam_simul
         refused: list[str] = []
         answers = oracle.decide([(entry.judged, r) for r in sample], refusals=refused)
         assert len(refused) < len(sample) // 20, refused
-        escaped = [(r.action, r.resource, a) for r, a in zip(sample, answers, strict=True) if a not in ("", "ExplicitlyDenied")]
+        escaped = [
+            (r.action, r.resource, a) for r, a in zip(sample, answers, strict=True) if a not in ("", "ExplicitlyDenied")
+        ]
         assert not escaped, escaped[:10]
         return
     doors = realworld.door_sample(judgement.open_doors(), DOORS_PER_USER)

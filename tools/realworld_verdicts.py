@@ -54,7 +54,9 @@ def verdict(oracle: Oracle, entry: realworld.Entry) -> dict[str, Any]:
     sampled = [door for doors in by_context.values() for door in doors[:SAMPLES_PER_ESCAPE]]
 
     denied_in_base = any(
-        answer == "ExplicitlyDenied" for (_, _, overrides), answer in zip(questions, answers, strict=True) if not overrides
+        answer == "ExplicitlyDenied"
+        for (_, _, overrides), answer in zip(questions, answers, strict=True)
+        if not overrides
     )
     fails_open = any(door["context"] == {"aws:ViaAWSService": None} for door in escapes)
     if not realworld.has_deny(entry.policies) and (base or escapes):

@@ -292,7 +292,9 @@ def principal_tags(policies: Sequence[Mapping[str, Any]]) -> list[dict[str, str]
     found: list[dict[str, str]] = []
     for _, key, values in _deny_conditions(policies):
         if key.lower().startswith("aws:principaltag/"):
-            found += [{key.split("/", 1)[1]: v} for v in values if "${" not in v and {key.split("/", 1)[1]: v} not in found]
+            found += [
+                {key.split("/", 1)[1]: v} for v in values if "${" not in v and {key.split("/", 1)[1]: v} not in found
+            ]
     return found
 
 

@@ -1078,9 +1078,7 @@ def judge_policies(
 
 def _minimal(openings: Mapping[frozenset[str], dict[str, Any]]) -> list[dict[str, Any]]:
     """The opening contexts whose changed keys include no other opening's: fewest changes first."""
-    found = [
-        context for keys, context in openings.items() if not any(other < keys for other in openings)
-    ]
+    found = [context for keys, context in openings.items() if not any(other < keys for other in openings)]
     return sorted(found, key=lambda c: (len(c), sorted(c)))
 
 

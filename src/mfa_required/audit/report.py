@@ -20,10 +20,10 @@ from mfa_required.audit.judge import (
     Judgement,
     KeyEscalation,
     Principal,
-    judge_policies,
-    key_escalations,
     _shape_phrase,
     _takeover,
+    judge_policies,
+    key_escalations,
     principal_class,
 )
 from mfa_required.evaluator import PolicyError, PolicySet
