@@ -7,10 +7,11 @@ door in the base context of a session without MFA and in each context the Deny s
 bring about; then, when no door opens, a broad sample (an action of each service, IAM writes, other sessions) that a
 complete guard must deny explicitly. Prints the verdicts; --write replaces each file's `expected:` block.
 
-kind, the first that holds: no-guard (a door outside IAM and STS in the base context although a Deny tests an MFA
-key), allow-only (the same, and no Deny tests one), fail-open (a door opens when a key the guard tests is missing),
-conditional (a door opens for a value of a key the attacker chooses), partial (a door opens in the base context),
-complete (no door; the sample is denied explicitly).
+kind, in the audit's vocabulary (README "What the audit calls covered"; mfa_required.audit.GuardKind), the first
+that holds: allow-only (no Deny statement, an Allow tests an MFA key) or no-guard (no Deny statement and none), no-guard
+(a door is open and no candidate is denied explicitly in the base context: nothing denies), partial (a door opens in
+the base context), fail-open (a door opens only when aws:ViaAWSService is absent), conditional (a door opens for a
+value, or the absence, of another key the attacker chooses), complete (no door; the sample is denied explicitly).
 """
 
 from __future__ import annotations
@@ -52,17 +53,22 @@ def verdict(oracle: Oracle, entry: realworld.Entry) -> dict[str, Any]:
         by_context.setdefault(repr(door["context"]), []).append(door)
     sampled = [door for doors in by_context.values() for door in doors[:SAMPLES_PER_ESCAPE]]
 
-    tests_mfa = any(key.lower() in realworld.MFA_KEYS for _, key, _ in realworld._deny_conditions(entry.policies))
-    outside = any(door["action"] == "ec2:RunInstances" for door in base)
-    missing = any(None in door["context"].values() for door in sampled)
-    if outside:
-        kind = "no-guard" if tests_mfa else "allow-only"
-    elif missing:
-        kind = "fail-open"
-    elif sampled:
-        kind = "conditional"
+    denied_in_base = any(
+        answer == "ExplicitlyDenied"
+        for (_, _, overrides), answer in zip(questions, answers, strict=True)
+        if not overrides
+    )
+    fails_open = any(door["context"] == {"aws:ViaAWSService": None} for door in escapes)
+    if not realworld.has_deny(entry.policies) and (base or escapes):
+        kind = "allow-only" if realworld.allow_tests_mfa(entry.policies) else "no-guard"
+    elif base and not escapes and not denied_in_base:
+        kind = "no-guard"
     elif base:
         kind = "partial"
+    elif fails_open:
+        kind = "fail-open"
+    elif escapes:
+        kind = "conditional"
     else:
         kind = "complete"
     covered = False

@@ -12,6 +12,7 @@ import pytest
 
 from harness import realworld
 from harness.oracle import Oracle, known_deviation
+from mfa_required.audit import Principal, judge_policies
 from mfa_required.evaluator import PolicySet, Request
 from tools.realworld_verdicts import verdict
 
@@ -82,3 +83,52 @@ def test_the_recorded_verdict_is_the_oracles_and_ours_agrees_on_every_candidate(
         if realworld.opens(ours.evaluate(r), r) != (t == "Allowed")
     ]
     assert not disagree, disagree[:10]
+
+
+# --- the audit's own verdicts, confirmed by iam-simulate ------------------------------------------------------------
+
+DOORS_PER_USER = 16
+ALICE = Principal("alice", "/", realworld.BASE_CONTEXT["aws:userid"], realworld.ACCOUNT)
+PRINCIPALS = [
+    (slug, principal)
+    for slug in SLUGS
+    for principal in [
+        ALICE,
+        *(
+            Principal("alice", "/", ALICE.user_id, realworld.ACCOUNT, tags=tags)
+            for tags in realworld.principal_tags(ENTRIES[slug].policies)
+        ),
+    ]
+]
+
+
+@pytest.mark.parametrize(
+    ("slug", "principal"), PRINCIPALS, ids=[f"{s}-{'-'.join(p.tags) or 'untagged'}" for s, p in PRINCIPALS]
+)
+def test_the_audits_doors_are_open_and_its_covered_verdicts_denied_for_iam_simulate(
+    oracle: Oracle, slug: str, principal: Principal
+) -> None:
+    """Every `covered` verdict of the audit and a sample of every user's open doors, for iam-simulate: each sampled
+    door (spread over services, shapes and contexts) is allowed with `Allow *` beside the policies; a covered user's
+    broad sample (an action of each service, the candidate doors, console and STS sessions) is explicitly denied."""
+    entry = ENTRIES[slug]
+    judgement = judge_policies(list(entry.policies), principal)
+    if judgement.covered:
+        assert not principal.tags  # the sample's requests are alice's, who has no tags
+        sample = realworld.covered_sample()
+        refused: list[str] = []
+        answers = oracle.decide([(entry.judged, r) for r in sample], refusals=refused)
+        assert len(refused) < len(sample) // 20, refused
+        escaped = [
+            (r.action, r.resource, a) for r, a in zip(sample, answers, strict=True) if a not in ("", "ExplicitlyDenied")
+        ]
+        assert not escaped, escaped[:10]
+        return
+    doors = realworld.door_sample(judgement.open_doors(), DOORS_PER_USER)
+    requests = [realworld.audit_request(door, principal) for door in doors]
+    asked = [r for r in requests if not known_deviation(entry.judged, r)]
+    refused = []
+    answers = oracle.decide([(entry.judged, r) for r in asked], trusting=True, refusals=refused)
+    assert len(asked) - len(refused) >= min(len(doors), DOORS_PER_USER) // 2, refused
+    closed = [(r.action, r.resource, a) for r, a in zip(asked, answers, strict=True) if a not in ("", "Allowed")]
+    assert not closed, closed

@@ -31,6 +31,7 @@ CAROL = f"arn:aws:iam::{ACCOUNT}:user/carol"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/admin"
 KINDS = ("complete", "partial", "conditional", "fail-open", "allow-only", "no-guard")
 MFA_KEYS = {"aws:multifactorauthpresent", "aws:multifactorauthage"}
+PRINCIPAL_KEYS = {"aws:username", "aws:userid", "aws:principalarn", "aws:principaltype", "aws:principalaccount"}
 
 # A console session without MFA, as AWS describes its request context (IAM User Guide, global condition keys).
 BASE_CONTEXT: dict[str, str] = {
@@ -131,17 +132,36 @@ def opens(result: Result, request: Request) -> bool:
 # --- the attacker's contexts -------------------------------------------------------------------------------------
 
 
-def _deny_conditions(policies: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, str, list[str]]]:
-    """(operator, key, values) of every condition of every Deny statement."""
+def _statements(policies: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
     for policy in policies:
         statements = policy.get("Statement", [])
-        for statement in statements if isinstance(statements, list) else [statements]:
-            if statement.get("Effect") != "Deny":
-                continue
-            for operator, keys in (statement.get("Condition") or {}).items():
-                for key, values in keys.items():
-                    listed = values if isinstance(values, list) else [values]
-                    yield operator, key, [str(v).lower() if isinstance(v, bool) else str(v) for v in listed]
+        yield from statements if isinstance(statements, list) else [statements]
+
+
+def has_deny(policies: Sequence[Mapping[str, Any]]) -> bool:
+    return any(statement.get("Effect") == "Deny" for statement in _statements(policies))
+
+
+def allow_tests_mfa(policies: Sequence[Mapping[str, Any]]) -> bool:
+    """An Allow statement with a condition on an MFA key: a guard that only grants (kind allow-only)."""
+    return any(
+        key.lower() in MFA_KEYS
+        for statement in _statements(policies)
+        if statement.get("Effect") == "Allow"
+        for keys in (statement.get("Condition") or {}).values()
+        for key in keys
+    )
+
+
+def _deny_conditions(policies: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, str, list[str]]]:
+    """(operator, key, values) of every condition of every Deny statement."""
+    for statement in _statements(policies):
+        if statement.get("Effect") != "Deny":
+            continue
+        for operator, keys in (statement.get("Condition") or {}).items():
+            for key, values in keys.items():
+                listed = values if isinstance(values, list) else [values]
+                yield operator, key, [str(v).lower() if isinstance(v, bool) else str(v) for v in listed]
 
 
 def _escape_value(operator: str, value: str) -> str:
@@ -154,10 +174,12 @@ def _escape_value(operator: str, value: str) -> str:
 def escape_contexts(policies: Sequence[Mapping[str, Any]]) -> list[dict[str, str | None]]:
     """Overrides of BASE_CONTEXT an attacker without MFA can bring about, from the keys the Deny statements test:
     each such key missing, and each value the conditions name (an address inside each range, each listed value).
-    The MFA keys are not the attacker's to choose: a session without MFA carries "false" and no age."""
+    The MFA keys are not the attacker's to choose: a session without MFA carries "false" and no age. Nor are the
+    facts about the principal (issue 15, the audit's judge.FIXED_KEYS): alice's name, id, ARN, type, account and
+    tags (she has none) come from the account, so a principal-tag exemption is judged for alice as she is."""
     found: list[dict[str, str | None]] = []
     for operator, key, values in _deny_conditions(policies):
-        if key.lower() in MFA_KEYS:
+        if key.lower() in MFA_KEYS | PRINCIPAL_KEYS or key.lower().startswith("aws:principaltag/"):
             continue
         candidates: list[dict[str, str | None]] = [{key: None}]
         if operator.removeprefix("ForAnyValue:").removeprefix("ForAllValues:") != "Null":
@@ -209,3 +231,106 @@ def covered_sample() -> list[Request]:
         for action, resource in requests
         if not never_denied(Request(action, resource))
     ]
+
+
+# --- the audit's view of a door -----------------------------------------------------------------------------------
+
+
+def audit_shape(action: str, resource: str) -> str:
+    """The audit's name for the resource shape of a corpus door (judge.shapes_of): "own user", "other users", "any
+    role", "own MFA device", "MFA device of another name", "*", or service:type for other resource types."""
+    from mfa_required.audit import judge
+
+    name = resource.rsplit("/", 1)[-1]
+    for shape, template in judge.shapes_of(judge._find(action)):
+        if shape == judge.ANY:
+            if resource == "*":
+                return shape
+            continue
+        pattern = re.escape(template)
+        pattern = re.sub(r"\\\$\\\{\w+\\\}", ".+", pattern)
+        if not re.fullmatch(pattern, resource):
+            continue
+        if shape in (judge.OWN_USER, judge.OWN_MFA):
+            if name == "alice":
+                return shape
+        elif shape in (judge.OTHER_USER, judge.OTHER_MFA):
+            if name != "alice":
+                return shape
+        else:
+            return shape
+    raise ValueError(f"no resource shape of {action} takes {resource}")
+
+
+def _lowered(context: Mapping[str, Any]) -> dict[str, Any]:
+    return {k.lower(): v for k, v in context.items()}
+
+
+def door_reported(door: Mapping[str, Any], reported: Sequence[tuple[str, str, Mapping[str, Any]]]) -> bool:
+    """Whether the audit reports a corpus door: an entry (action or "service:*", resource shape or "any", context)
+    with the door's action and shape, opened in the door's context or with fewer changes to an ordinary request (the
+    audit names, per class of actions and shape, the context with the fewest changes that opens it): any context,
+    the same keys (each side picks its own escaping value: another address of the range, the same region), or a
+    subset of them."""
+    action = door["action"]
+    shape = audit_shape(action, door["resource"])
+    wanted = _lowered(door.get("context") or {})
+    service = action.partition(":")[0]
+    for name, where, context in reported:
+        if name.lower() not in (action.lower(), f"{service}:*"):
+            continue
+        if where not in (shape, "any"):
+            continue
+        got = _lowered(context)
+        if set(got) <= set(wanted) and all((got[k] is None) == (wanted[k] is None) for k in got):
+            return True
+    return False
+
+
+def principal_tags(policies: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The principal tags a Deny statement tests, one {tag: value} per value it names."""
+    found: list[dict[str, str]] = []
+    for _, key, values in _deny_conditions(policies):
+        if key.lower().startswith("aws:principaltag/"):
+            found += [
+                {key.split("/", 1)[1]: v} for v in values if "${" not in v and {key.split("/", 1)[1]: v} not in found
+            ]
+    return found
+
+
+def audit_request(door: Any, principal: Any) -> Request:
+    """The request an audit door (judge.Door: action, resource shape, changes to an ordinary request) stands for,
+    made by `principal` (judge.Principal) in a console session without MFA."""
+    from mfa_required.audit import judge
+
+    shapes = judge.shapes_of(judge._find(door.action))
+    shape, template = next(((s, t) for s, t in shapes if s == door.resource), shapes[0])
+    context = judge.base_context(judge.NO_MFA_PERSONAS[0], principal)
+    for key, value in door.context.items():
+        if value is None:
+            context.pop(key, None)
+        else:
+            context[key] = value
+    return Request(door.action, judge.resource_arn(shape, template, principal), context, principal.arn)
+
+
+def door_sample(doors: Sequence[Any], size: int) -> list[Any]:
+    """Up to `size` doors spread over shapes, contexts and services: half from IAM and STS (one per action class of
+    shape and context, round robin), the rest one per service and context, the services with most open doors first."""
+    iam: dict[tuple[str, str], list[Any]] = {}
+    other: dict[str, dict[str, Any]] = {}
+    for door in doors:
+        service = door.action.partition(":")[0]
+        context = repr(sorted(door.context.items(), key=str))
+        if service in ("iam", "sts"):
+            iam.setdefault((door.resource, context), []).append(door)
+        else:
+            other.setdefault(service, {}).setdefault(context, door)
+    first: list[Any] = []
+    for round_ in range(max((len(g) for g in iam.values()), default=0)):
+        first += [g[round_] for g in iam.values() if round_ < len(g)]
+    sizes = {service: sum(1 for d in doors if d.action.startswith(service + ":")) for service in other}
+    services = sorted(other, key=lambda service: (-sizes[service], service))
+    second = [door for service in services for door in other[service].values()]
+    half = max(size - len(second), size // 2)
+    return first[:half] + second[: size - min(half, len(first))]

@@ -993,7 +993,9 @@ def judge_policies(
         for shape, template in shapes_of(representative):
             decision = category(representative.name, shape)
             resource = resource_arn(shape, template, principal)
-            opened: dict[str, Any] | None = None
+            # every minimal set of changed keys that opens the request: a class open when aws:ViaAWSService is
+            # absent and also for an aws:SourceVpc value is reported with both, whatever the keys' names
+            openings: dict[frozenset[str], dict[str, Any]] = {}
             base_denied = False
             # no Deny statement takes the class: nothing can deny it, in any context
             for context in contexts if taken_by else ():
@@ -1005,12 +1007,12 @@ def judge_policies(
                         denied_in_base |= decision is Decision.OPEN
                     continue
                 difference = _differences(context, base)
-                if opened is None or len(difference) < len(opened):
-                    opened = difference
-                if not opened:
+                openings.setdefault(frozenset(difference), difference)
+                if not difference:
                     break
             if not taken_by:
-                opened = {}
+                openings = {frozenset(): {}}
+            opened_in = _minimal(openings)
             if decision is Decision.OPEN and base_denied:
                 # the same request with MFA (a Deny, not only an MFA requirement?) and with a long-term key (does
                 # the guard reach keys too?)
@@ -1021,13 +1023,15 @@ def judge_policies(
                         sink.update(_labels_of(result.matched, labels))
                     if sink is keys_denied and not denied:
                         keys_all_denied = False
-            if opened is None or decision is Decision.EXEMPT:
+            if not opened_in or decision is Decision.EXEMPT:
                 continue
             if names is None:
                 names = cat.names(members)
-            if any_resource and any(c.actions is names and c.context == opened for c in door_classes):
-                continue  # every resource alike: one door for the class
-            door_classes.append(DoorClass(names, ANY_RESOURCE if any_resource else shape, opened, decision, members))
+            for opened in opened_in:
+                if any_resource and any(c.actions is names and c.context == opened for c in door_classes):
+                    continue  # every resource alike: one door for the class
+                resource_shape = ANY_RESOURCE if any_resource else shape
+                door_classes.append(DoorClass(names, resource_shape, opened, decision, members))
 
     open_classes = [c for c in door_classes if c.decision is Decision.OPEN]
     conditional: dict[str, list[str]] = {}
@@ -1077,6 +1081,12 @@ def judge_policies(
         contexts_exhaustive=exhaustive,
         seconds=time.perf_counter() - started,
     )
+
+
+def _minimal(openings: Mapping[frozenset[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The opening contexts whose changed keys include no other opening's: fewest changes first."""
+    found = [context for keys, context in openings.items() if not any(other < keys for other in openings)]
+    return sorted(found, key=lambda c: (len(c), sorted(c)))
 
 
 def _find(action: str) -> CatalogueAction:

@@ -13,12 +13,15 @@ from typing import Any
 
 from mfa_required.audit.facts import AccessKey, AccountFacts, PolicyRef, UserFacts
 from mfa_required.audit.judge import (
+    ANY,
     ANY_RESOURCE,
     Decision,
     GuardKind,
     Judgement,
     KeyEscalation,
     Principal,
+    _shape_phrase,
+    _takeover,
     judge_policies,
     key_escalations,
     principal_class,
@@ -280,12 +283,20 @@ def _open_doors(judgement: Judgement) -> tuple[list[OpenDoor], int]:
                     merged[key] = OpenDoor(f"{service}:*", c.resource, dict(c.context), len(actions))
                 continue
             for action in actions:
-                if len(merged) >= OPEN_DOOR_LIMIT:
-                    break
                 merged.setdefault((action, context_key, c.resource), OpenDoor(action, c.resource, dict(c.context)))
-    doors = list(merged.values())[:OPEN_DOOR_LIMIT]
+    # When the list is cut (a policy open everywhere has ~630 entries), what matters most stays: takeovers and ways
+    # past the guard, the other IAM/STS requests (credentials, the own user's rights), then the widest doors.
+    ranked = sorted(enumerate(merged.values()), key=lambda item: (_door_rank(item[1]), -item[1].actions, item[0]))
+    doors = [door for _, door in ranked[:OPEN_DOOR_LIMIT]]
     judgement.cache["open_doors"] = (doors, total)
     return [dataclasses.replace(d, context=dict(d.context)) for d in doors], total
+
+
+def _door_rank(door: OpenDoor) -> int:
+    phrase = door.action if door.resource in (ANY, ANY_RESOURCE) else f"{door.action} on {_shape_phrase(door.resource)}"
+    if _takeover(phrase):
+        return 0
+    return 1 if door.action.startswith(("iam:", "sts:")) else 2
 
 
 class Judge:
