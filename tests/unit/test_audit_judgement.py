@@ -5,6 +5,7 @@ accounts input, exit status, and the least-privilege policy it documents."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import urllib.parse
@@ -23,7 +24,7 @@ from mfa_required.audit.judge import catalogue, judge_policies, key_escalations
 from mfa_required.audit.report import _unused_keys
 from mfa_required.audit.run import _with_budget
 from mfa_required.evaluator import PolicyError, PolicySet, Request
-from mfa_required.matrix import resource_arn
+from mfa_required.matrix import account_and_partition, resource_arn
 
 DATA = Path(__file__).parents[1] / "data"
 ACCOUNT = "123456789012"
@@ -120,6 +121,11 @@ def test_the_modules_rendered_policies_are_complete_guards(path: Path) -> None:
     document = json.loads(path.read_text())
     for principal in (ANA, ROOTED):
         judgement = judged(document, principal=principal)
+        # and none keeps its own account's users from enrolling: the service-path guard of 1.2, which treats a
+        # request without aws:ViaAWSService as a service's call, does not touch the console's own enrolment
+        account, partition = account_and_partition(document)
+        own = dataclasses.replace(principal, account=account, partition=partition)
+        assert judged(document, principal=own).enrol_denied_by == (), (own, path.stem)
         if path.stem != "self-service-everything":
             assert judgement.kind is GuardKind.COMPLETE, (principal, judgement.summary())
             assert judgement.open_doors() == []

@@ -1058,13 +1058,15 @@ def judge_policies(
         kind = GuardKind.FAIL_OPEN
     else:
         kind = GuardKind.CONDITIONAL
+    # A lockout is about the user's own console session, so it is asked in the context the console sends to IAM
+    # (aws:ViaAWSService "false"); the key's absence is an attacker's context, which the doors above already cover
+    # (and a guard that treats a missing key as a service's call, failing closed, must not read as a lockout).
     enrol_denied: set[str] = set()
     for action, shape in (("iam:CreateVirtualMFADevice", OWN_MFA), ("iam:EnableMFADevice", OWN_USER)):
         template = next(t for s, t in shapes_of(_find(action)) if s == shape)
-        for context in (base, {k: v for k, v in base.items() if k != "aws:ViaAWSService"}):
-            result = decide(action, resource_arn(shape, template, principal), context)
-            if result is not None and result.decision == "ExplicitlyDenied":
-                enrol_denied |= _labels_of(result.matched, labels)
+        result = decide(action, resource_arn(shape, template, principal), base)
+        if result is not None and result.decision == "ExplicitlyDenied":
+            enrol_denied |= _labels_of(result.matched, labels)
     return Judgement(
         kind=kind,
         door_classes=door_classes,
