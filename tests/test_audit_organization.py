@@ -50,7 +50,9 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
 
 def create_account(client: Any, name: str) -> str:
     status = client.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
-    return str(client.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"])
+    return str(
+        client.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+    )
 
 
 def seed_users(iam: Any) -> None:
@@ -60,7 +62,9 @@ def seed_users(iam: Any) -> None:
         iam.create_user(UserName=name)
         iam.create_login_profile(UserName=name, Password=PASSWORD)
     serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="bo")["VirtualMFADevice"]["SerialNumber"]
-    iam.enable_mfa_device(UserName="bo", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    iam.enable_mfa_device(
+        UserName="bo", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,12 @@ def test_an_scp_that_allows_only_with_mfa_locks_out_enrolment() -> None:
     with_mfa = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}
+            {
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            }
         ],
     }
     full = [("SCP FullAWSAccess", FULL_AWS_ACCESS)]

@@ -606,7 +606,9 @@ class Organization:
             pages = self.client.get_paginator("list_policies_for_target").paginate(TargetId=target, Filter=SCP_FILTER)
             for page in pages:
                 self._count(calls, "ListPoliciesForTarget")
-                found += [(p["Id"], p.get("Name", p["Id"]), bool(p.get("AwsManaged"))) for p in page.get("Policies", [])]
+                found += [
+                    (p["Id"], p.get("Name", p["Id"]), bool(p.get("AwsManaged"))) for p in page.get("Policies", [])
+                ]
             with self.lock:
                 self._attached[target] = found
         return found
@@ -637,7 +639,9 @@ class Organization:
         levels = []
         for target, kind in reversed(path):
             attached = self._policies(target, calls)
-            refs = tuple(ScpRef(name, pid, self._document(pid, name, calls), managed) for pid, name, managed in attached)
+            refs = tuple(
+                ScpRef(name, pid, self._document(pid, name, calls), managed) for pid, name, managed in attached
+            )
             levels.append(ScpLevel(target, kind, refs))
         if not any(level.policies for level in levels):
             # SCPs disabled at the root: nothing attached anywhere, and nothing restricts the account
@@ -650,5 +654,7 @@ class Organization:
         try:
             ServiceControlPolicies([[p.document for p in level.policies] for level in levels])
         except PolicyError as e:
-            raise AuditError(f"an SCP on the path of account {account} is not understood by the evaluator: {e}") from None
+            raise AuditError(
+                f"an SCP on the path of account {account} is not understood by the evaluator: {e}"
+            ) from None
         return levels, None

@@ -659,11 +659,11 @@ def attacker_contexts(statements: Sequence[Statement], base: Mapping[str, Any]) 
 ScpLevels = Sequence[tuple[str, Sequence[tuple[str, Mapping[str, Any]]]]]
 
 
-def scp_partition_documents(scps: ScpLevels | None) -> list[dict[str, Any]]:
+def scp_partition_documents(scps: ScpLevels | None) -> list[Mapping[str, Any]]:
     """The SCPs as the partition and the attacker's contexts see them: every statement as a Deny. An SCP's Allow
     decides too (a level none of whose SCPs allows a request denies it), so its actions, resources and conditions
     split the catalogue like a Deny's; the decisions themselves are the evaluator's (evaluate_with_scps)."""
-    out = []
+    out: list[Mapping[str, Any]] = []
     for _, level in scps or ():
         for _, document in level:
             body = document.get("Statement", [])

@@ -318,7 +318,7 @@ class Judge:
         ids = tuple(id(r.document) for r in usable)
         classes = self.classes.get((ids, principal.key()))
         if classes is None:
-            classes = principal_class(documents + self.scp_documents, principal)  # type: ignore[operator]
+            classes = principal_class([*documents, *self.scp_documents], principal)  # type: ignore[list-item]
             self.classes[(ids, principal.key())] = classes
         key = (ids, tuple(r.label for r in usable), classes)
         found = self.cache.get(key)
