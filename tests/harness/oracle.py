@@ -248,6 +248,8 @@ class Oracle:
                 decisions.append("")
                 continue
             if "error" in answer:
-                raise OracleError(f"oracle error: {answer['error']}\nrequest: {_wire(policies, request, scps, trusting)}")
+                raise OracleError(
+                    f"oracle error: {answer['error']}\nrequest: {_wire(policies, request, scps, trusting)}"
+                )
             decisions.append(answer["decision"])
         return decisions
