@@ -566,7 +566,7 @@ class Organization:
         self.client = caller.client("organizations", config=_config("organizations"))
         self.lock = threading.Lock()
         self._management: str | None = None
-        self._parents: dict[str, tuple[str, str]] = {}  # child -> (parent id, parent type)
+        self._parent_of: dict[str, tuple[str, str]] = {}  # child -> (parent id, parent type)
         self._attached: dict[str, list[tuple[str, str, bool]]] = {}  # target -> (policy id, name, AWS managed)
         self._documents: dict[str, dict[str, Any]] = {}
 
@@ -585,17 +585,17 @@ class Organization:
 
     def _parent(self, child: str, calls: Counter[str]) -> tuple[str, str]:
         with self.lock:
-            found = self._parents.get(child)
+            found = self._parent_of.get(child)
         if found is None:
-            parents = []
+            listed = []
             for page in self.client.get_paginator("list_parents").paginate(ChildId=child):
                 self._count(calls, "ListParents")
-                parents += page.get("Parents", [])
-            if len(parents) != 1:
-                raise AuditError(f"ListParents gave {len(parents)} parents for {child}, not one")
-            found = (parents[0]["Id"], parents[0]["Type"])
+                listed += page.get("Parents", [])
+            if len(listed) != 1:
+                raise AuditError(f"ListParents gave {len(listed)} parents for {child}, not one")
+            found = (listed[0]["Id"], listed[0]["Type"])
             with self.lock:
-                self._parents[child] = found
+                self._parent_of[child] = found
         return found
 
     def _policies(self, target: str, calls: Counter[str]) -> list[tuple[str, str, bool]]:
