@@ -271,6 +271,7 @@ def audit_command(args: argparse.Namespace) -> int:
         duration=args.duration,
         mfa_serial=args.mfa_serial,
         token_code=args.token_code,
+        organization=args.organization,
     )
     try:
         reports, multi = audit.run(options, prompt=getpass.getpass if sys.stdin.isatty() else None)
@@ -383,6 +384,12 @@ def main(argv: list[str] | None = None) -> int:
         "--mfa-serial", help="MFA device ARN, for member roles whose trust policy requires MFA (GetSessionToken first)"
     )
     audit_parser.add_argument("--token-code", help="the MFA device's code (asked for in a terminal when left out)")
+    audit_parser.add_argument(
+        "--organization",
+        action="store_true",
+        help="judge users with the SCPs on each account's path from the organization root (run from the management "
+        "account or a delegated administrator; Organizations endpoint: AWS_ENDPOINT_URL_ORGANIZATIONS)",
+    )
     audit_parser.add_argument(
         "--print-policy", action="store_true", help="print the least-privilege IAM policy the audit needs, and exit"
     )

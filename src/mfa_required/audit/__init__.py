@@ -13,11 +13,22 @@ from __future__ import annotations
 from mfa_required.audit.collect import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_REPORT_TIMEOUT,
+    ORGANIZATION_ACTIONS,
     REQUIRED_ACTIONS,
+    Organization,
     explain,
     read_account,
 )
-from mfa_required.audit.facts import AccessKey, AccountFacts, AuditError, PolicyRef, UserFacts, decode_policy_document
+from mfa_required.audit.facts import (
+    AccessKey,
+    AccountFacts,
+    AuditError,
+    PolicyRef,
+    ScpLevel,
+    ScpRef,
+    UserFacts,
+    decode_policy_document,
+)
 from mfa_required.audit.formats import render, render_json, render_markdown, render_table
 from mfa_required.audit.judge import Decision, GuardKind, Judgement, Principal, judge_policies, key_escalations
 from mfa_required.audit.report import (
@@ -48,6 +59,7 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_REPORT_TIMEOUT",
     "FAIL_ON",
+    "ORGANIZATION_ACTIONS",
     "REQUIRED_ACTIONS",
     "SCHEMA",
     "AccessKey",
@@ -58,8 +70,11 @@ __all__ = [
     "GuardKind",
     "Judgement",
     "Options",
+    "Organization",
     "PolicyRef",
     "Principal",
+    "ScpLevel",
+    "ScpRef",
     "UserClass",
     "UserFacts",
     "UserReport",

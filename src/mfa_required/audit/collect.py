@@ -33,10 +33,29 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from mfa_required.audit.facts import AccessKey, AccountFacts, AuditError, PolicyRef, UserFacts, decode_policy_document
-from mfa_required.evaluator import PolicyError
+from mfa_required.audit.facts import (
+    AccessKey,
+    AccountFacts,
+    AuditError,
+    PolicyRef,
+    ScpLevel,
+    ScpRef,
+    UserFacts,
+    decode_policy_document,
+)
+from mfa_required.evaluator import PolicyError, ServiceControlPolicies
 
-__all__ = ["REQUIRED_ACTIONS", "assume_role", "explain", "mfa_session", "operation_of", "read_account", "session"]
+__all__ = [
+    "ORGANIZATION_ACTIONS",
+    "REQUIRED_ACTIONS",
+    "Organization",
+    "assume_role",
+    "explain",
+    "mfa_session",
+    "operation_of",
+    "read_account",
+    "session",
+]
 
 # Every call the audit can make; least_privilege_policy() grants exactly these (README: "Auditing an account").
 REQUIRED_ACTIONS = (
@@ -48,6 +67,13 @@ REQUIRED_ACTIONS = (
     "iam:GetPolicyVersion",
     "iam:ListAccessKeys",
     "iam:ListMFADevices",
+)
+# With --organization, from the caller's own session (the management account or a delegated administrator).
+ORGANIZATION_ACTIONS = (
+    "organizations:DescribeOrganization",
+    "organizations:DescribePolicy",
+    "organizations:ListParents",
+    "organizations:ListPoliciesForTarget",
 )
 DEFAULT_PAGE_SIZE = 1000  # GetAccountAuthorizationDetails' largest MaxItems
 DEFAULT_REPORT_TIMEOUT = 60.0
@@ -118,6 +144,20 @@ def explain(error: Exception, operation: str, endpoint_url: str | None = None) -
     if isinstance(error, ClientError):
         code = _error_code(error)
         message = error.response.get("Error", {}).get("Message", "")
+        if code in ACCESS_DENIED and operation.startswith("organizations:"):
+            return (
+                f"access denied calling {operation} ({message}). --organization reads the SCPs with "
+                f"{', '.join(ORGANIZATION_ACTIONS)}, from the organization's management account or a delegated "
+                "administrator (the least-privilege policy: `mfa-required audit --print-policy`)"
+            )
+        if code == "AWSOrganizationsNotInUseException":
+            return (
+                "the caller's account is not in an organization (AWSOrganizationsNotInUseException): run "
+                "--organization with credentials of the management account or a delegated administrator, or leave "
+                "it out"
+            )
+        if code in ("AccountNotFoundException", "ChildNotFoundException"):
+            return f"the account is not in the caller's organization ({operation}: {code}): its SCPs cannot be read"
         if code in ACCESS_DENIED:
             return (
                 f"access denied calling {operation} ({message}). The audit needs {', '.join(REQUIRED_ACTIONS)} "
@@ -441,6 +481,8 @@ def session(profile: str | None, region: str | None, **credentials: str) -> Any:
 def operation_of(error: Exception) -> str:
     name = getattr(error, "operation_name", None)
     prefix = {"GetCallerIdentity": "sts", "AssumeRole": "sts", "GetSessionToken": "sts"}.get(str(name), "iam")
+    if f"organizations:{name}" in ORGANIZATION_ACTIONS:
+        prefix = "organizations"
     return f"{prefix}:{name}" if name else "the AWS API"
 
 
@@ -496,3 +538,123 @@ def assume_role(
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
         )
+
+
+# --- service control policies (--organization) ---------------------------------------------------------------------
+
+SCP_FILTER = "SERVICE_CONTROL_POLICY"
+# AWS Organizations User Guide, orgs_manage_policies_scps
+# (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html): "SCPs don't affect
+# users or roles in the management account."
+MANAGEMENT_ACCOUNT_NOTE = (
+    "this is the organization's management account: SCPs do not apply to its users, so they were judged without "
+    "SCPs (AWS Organizations User Guide, orgs_manage_policies_scps)"
+)
+
+
+class Organization:
+    """The SCPs on audited accounts' paths, read with the caller's own session (the management account or a
+    delegated administrator), while IAM is read through each member role. Shared by the accounts of a run: each
+    target's policies and each policy's document are read once (ListPoliciesForTarget, DescribePolicy).
+
+    Its endpoint is botocore's for Organizations: the standard configuration (AWS_ENDPOINT_URL_ORGANIZATIONS,
+    AWS_ENDPOINT_URL, or the config file's ``services`` section: AWS SDKs and Tools Reference Guide,
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), not --endpoint-url, which is IAM's
+    and STS's."""
+
+    def __init__(self, caller: Any) -> None:
+        self.client = caller.client("organizations", config=_config("organizations"))
+        self.lock = threading.Lock()
+        self._management: str | None = None
+        self._parent_of: dict[str, tuple[str, str]] = {}  # child -> (parent id, parent type)
+        self._attached: dict[str, list[tuple[str, str, bool]]] = {}  # target -> (policy id, name, AWS managed)
+        self._documents: dict[str, dict[str, Any]] = {}
+
+    def _count(self, calls: Counter[str], operation: str) -> None:
+        with self.lock:
+            calls[f"organizations:{operation}"] += 1
+
+    def management_account(self, calls: Counter[str]) -> str:
+        """The management account's ID (DescribeOrganization): also checks, before any account is audited, that
+        the caller is in an organization and may read it."""
+        if self._management is None:
+            self._count(calls, "DescribeOrganization")
+            organization = self.client.describe_organization()["Organization"]
+            self._management = str(organization.get("MasterAccountId", ""))
+        return self._management
+
+    def _parent(self, child: str, calls: Counter[str]) -> tuple[str, str]:
+        with self.lock:
+            found = self._parent_of.get(child)
+        if found is None:
+            listed = []
+            for page in self.client.get_paginator("list_parents").paginate(ChildId=child):
+                self._count(calls, "ListParents")
+                listed += page.get("Parents", [])
+            if len(listed) != 1:
+                raise AuditError(f"ListParents gave {len(listed)} parents for {child}, not one")
+            found = (listed[0]["Id"], listed[0]["Type"])
+            with self.lock:
+                self._parent_of[child] = found
+        return found
+
+    def _policies(self, target: str, calls: Counter[str]) -> list[tuple[str, str, bool]]:
+        with self.lock:
+            found = self._attached.get(target)
+        if found is None:
+            found = []
+            pages = self.client.get_paginator("list_policies_for_target").paginate(TargetId=target, Filter=SCP_FILTER)
+            for page in pages:
+                self._count(calls, "ListPoliciesForTarget")
+                found += [
+                    (p["Id"], p.get("Name", p["Id"]), bool(p.get("AwsManaged"))) for p in page.get("Policies", [])
+                ]
+            with self.lock:
+                self._attached[target] = found
+        return found
+
+    def _document(self, policy_id: str, name: str, calls: Counter[str]) -> dict[str, Any]:
+        with self.lock:
+            found = self._documents.get(policy_id)
+        if found is None:
+            self._count(calls, "DescribePolicy")
+            content = self.client.describe_policy(PolicyId=policy_id)["Policy"].get("Content")
+            try:
+                found = decode_policy_document(content)
+            except PolicyError as e:
+                raise AuditError(f"SCP {name} ({policy_id}) could not be read: {e}") from None
+            with self.lock:
+                self._documents[policy_id] = found
+        return found
+
+    def scp_levels(self, account: str, calls: Counter[str]) -> tuple[list[ScpLevel] | None, str | None]:
+        """The SCP levels of the account's path, root first, account last; or None and why they are not used."""
+        if account == self.management_account(calls):
+            return None, MANAGEMENT_ACCOUNT_NOTE
+        path = [(account, "ACCOUNT")]
+        while path[-1][1] != "ROOT":
+            if len(path) > 7:  # the root, up to five levels of OUs, the account (Organizations quotas)
+                raise AuditError(f"the path of account {account} from the root is deeper than Organizations allows")
+            path.append(self._parent(path[-1][0], calls))
+        levels = []
+        for target, kind in reversed(path):
+            attached = self._policies(target, calls)
+            refs = tuple(
+                ScpRef(name, pid, self._document(pid, name, calls), managed) for pid, name, managed in attached
+            )
+            levels.append(ScpLevel(target, kind, refs))
+        if not any(level.policies for level in levels):
+            # SCPs disabled at the root: nothing attached anywhere, and nothing restricts the account
+            return None, "no SCP is attached on this account's path (SCPs are not enabled in the organization)"
+        if not all(level.policies for level in levels):
+            # With SCPs enabled AWS keeps at least one attached to every root, OU and account; judging a level
+            # without any would deny everything there: judged without SCPs instead, which can only deny less.
+            empty = ", ".join(level.name for level in levels if not level.policies)
+            return None, f"no SCP was listed for {empty}: the SCPs were not used in the judgement"
+        try:
+            ServiceControlPolicies([[p.document for p in level.policies] for level in levels])
+        except PolicyError as e:
+            raise AuditError(
+                f"an SCP on the path of account {account} is not understood by the evaluator: {e}"
+            ) from None
+        return levels, None

@@ -13,7 +13,16 @@ from typing import Any
 
 from mfa_required.evaluator import PolicyError
 
-__all__ = ["AccessKey", "AccountFacts", "AuditError", "PolicyRef", "UserFacts", "decode_policy_document"]
+__all__ = [
+    "AccessKey",
+    "AccountFacts",
+    "AuditError",
+    "PolicyRef",
+    "ScpLevel",
+    "ScpRef",
+    "UserFacts",
+    "decode_policy_document",
+]
 
 
 class AuditError(Exception):
@@ -65,6 +74,33 @@ class UserFacts:
     password_verified: bool = False  # GetLoginProfile asked, the credential report (up to 4 hours old) not trusted
 
 
+@dataclass(frozen=True)
+class ScpRef:
+    """A service control policy attached to one level of the account's path (DescribePolicy)."""
+
+    name: str
+    policy_id: str
+    document: Mapping[str, Any]
+    aws_managed: bool = False
+
+    def label(self, level: ScpLevel) -> str:
+        return f"SCP {self.name} ({self.policy_id}, attached to {level.name})"
+
+
+@dataclass(frozen=True)
+class ScpLevel:
+    """One level of the account's path from the organization root: the root, an OU, the account itself."""
+
+    target_id: str
+    target_type: str  # "ROOT" | "ORGANIZATIONAL_UNIT" | "ACCOUNT"
+    policies: tuple[ScpRef, ...]
+
+    @property
+    def name(self) -> str:
+        kind = {"ROOT": "root", "ORGANIZATIONAL_UNIT": "OU", "ACCOUNT": "account"}.get(self.target_type, "target")
+        return f"{kind} {self.target_id}"
+
+
 @dataclass
 class AccountFacts:
     account: str
@@ -78,6 +114,8 @@ class AccountFacts:
     pages: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds by step
     roles: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # role ARN -> trust policy (RoleDetailList)
+    # The SCPs on the account's path, root first, account last (--organization); None: not read, or they do not apply
+    scp_levels: list[ScpLevel] | None = None
 
 
 def decode_policy_document(raw: object) -> dict[str, Any]:

@@ -38,7 +38,15 @@ from enum import Enum
 from functools import cache, lru_cache
 from typing import Any
 
-from mfa_required.evaluator import PolicyError, PolicySet, Request, cached_policy_set
+from mfa_required.evaluator import (
+    Match,
+    PolicyError,
+    PolicySet,
+    Request,
+    cached_policy_set,
+    cached_service_control_policies,
+    evaluate_with_scps,
+)
 from mfa_required.personas import PERSONAS, Persona, User
 
 __all__ = [
@@ -48,11 +56,14 @@ __all__ = [
     "Judgement",
     "KeyEscalation",
     "Principal",
+    "ScpLevels",
     "catalogue",
     "judge_policies",
     "key_escalations",
     "principal_class",
     "role_trust_admits",
+    "scp_level_label",
+    "scp_partition_documents",
 ]
 
 _PERSONA = {p.key: p for p in PERSONAS}
@@ -645,6 +656,69 @@ def attacker_contexts(
     return out, False
 
 
+# --- service control policies --------------------------------------------------------------------------------------
+
+# The SCP levels on the account's path, root first: (level name, [(policy label, document)]).
+ScpLevels = Sequence[tuple[str, Sequence[tuple[str, Mapping[str, Any]]]]]
+
+
+def scp_partition_documents(scps: ScpLevels | None) -> list[Mapping[str, Any]]:
+    """The SCPs as the partition and the attacker's contexts see them: every statement as a Deny. An SCP's Allow
+    decides too (a level none of whose SCPs allows a request denies it), so its actions, resources and conditions
+    split the catalogue like a Deny's; the decisions themselves are the evaluator's (evaluate_with_scps)."""
+    out: list[Mapping[str, Any]] = []
+    for _, level in scps or ():
+        for _, document in level:
+            body = document.get("Statement", [])
+            statements = body if isinstance(body, list) else [body]
+            out.append({"Statement": [{**s, "Effect": "Deny"} for s in statements if isinstance(s, Mapping)]})
+    return out
+
+
+def scp_level_label(name: str) -> str:
+    """What covers a request that no SCP of a level allows."""
+    return f"the SCPs attached to {name} (none allows it)"
+
+
+@dataclass(frozen=True)
+class _ScpDecided:
+    """An OrganizationResult as the verdict reads it: a request the SCPs refuse (an SCP's Deny, or a level that
+    allows nothing of it) counts as explicitly denied, since no member account administrator can change it; the
+    matches are labelled as one policy list (identity policies, then the SCPs, then one label per level)."""
+
+    decision: str
+    matched: tuple[Match, ...]
+    note: str | None = None
+    denied_at: int | None = None
+
+
+class _ScpChain:
+    def __init__(self, scps: ScpLevels, identity_labels: int) -> None:
+        self.chain = cached_service_control_policies([[d for _, d in level] for _, level in scps])
+        self.labels = [label for _, level in scps for label, _ in level]
+        self.offsets = []
+        offset = identity_labels
+        for _, level in scps:
+            self.offsets.append(offset)
+            offset += len(level)
+        self.implicit = offset
+        self.labels += [scp_level_label(name) for name, _ in scps]
+        self.denies = any(s.deny for s in statements_of([d for _, level in scps for _, d in level]))
+
+    def evaluate(self, identity: PolicySet, request: Request) -> _ScpDecided:
+        result = evaluate_with_scps(identity, request, self.chain)
+        if result.decision == "Allowed" or result.denied_at is None:
+            return _ScpDecided(result.decision, result.matched, result.note)
+        matched = [m for m in result.matched if m.effect == "Deny"]
+        for found in result.scp_matched:
+            if found.match.effect == "Deny":
+                index = self.offsets[found.level] + found.match.policy_index
+                matched.append(Match(index, found.match.statement_index, found.match.sid, "Deny"))
+        if result.decision == "ImplicitlyDenied":
+            matched.append(Match(self.implicit + result.denied_at, 0, None, "Deny"))
+        return _ScpDecided("ExplicitlyDenied", tuple(matched), None, result.denied_at)
+
+
 # --- the verdict ---------------------------------------------------------------------------------------------------
 
 
@@ -939,15 +1013,21 @@ def judge_policies(
     documents: Sequence[Mapping[str, Any]],
     principal: Principal,
     labels: Sequence[str] | None = None,
+    scps: ScpLevels | None = None,
 ) -> Judgement:
     """The verdict on a set of identity policies for one principal: the guard's kind, every open door (and
-    warning), the keys whose values escape a conditional guard. PolicyError when a document is not understood."""
+    warning), the keys whose values escape a conditional guard. PolicyError when a document is not understood.
+    `scps`: the SCP levels of the account's path (root first); a request they refuse is denied, by the SCP named."""
     started = time.perf_counter()
     documents = list(documents)
     labels = list(labels) if labels is not None else [f"policy {i}" for i in range(len(documents))]
     policy_set = cached_policy_set(documents) if documents else None
+    scp_chain = _ScpChain(scps, len(labels)) if scps else None
+    if scp_chain is not None:
+        labels += scp_chain.labels
+        policy_set = policy_set or cached_policy_set([])
     cat = catalogue()
-    parts = partition(documents)
+    parts = partition(documents + scp_partition_documents(scps))
     statements = parts.statements
     bases = list(
         {
@@ -972,6 +1052,8 @@ def judge_policies(
         requests += 1
         if policy_set is None:
             return None
+        if scp_chain is not None:
+            return scp_chain.evaluate(policy_set, Request(action, resource, context, principal.arn))
         return policy_set.evaluate(Request(action, resource, context, principal.arn))
 
     for members, taken_by, any_resource in parts.classes:
@@ -997,8 +1079,9 @@ def judge_policies(
             # absent and also for an aws:SourceVpc value is reported with both, whatever the keys' names
             openings: dict[frozenset[str], dict[str, Any]] = {}
             base_denied = False
-            # no Deny statement takes the class: nothing can deny it, in any context
-            for context in contexts if taken_by else ():
+            # no Deny statement takes the class: nothing can deny it, in any context (but a level of SCPs that
+            # allows none of it: decided in the base context, as no statement takes it)
+            for context in contexts if taken_by or scp_chain else ():
                 result = decide(representative.name, resource, context)
                 if result is not None and result.decision == "ExplicitlyDenied":
                     covering.update(_labels_of(result.matched, labels))
@@ -1010,7 +1093,7 @@ def judge_policies(
                 openings.setdefault(frozenset(difference), difference)
                 if not difference:
                     break
-            if not taken_by:
+            if not taken_by and scp_chain is None:
                 openings = {frozenset(): {}}
             opened_in = _minimal(openings)
             if decision is Decision.OPEN and base_denied:
@@ -1041,7 +1124,8 @@ def judge_policies(
             text = "absent" if v is None else (json.dumps(v) if isinstance(v, list) else str(v))
             if text not in values:
                 values.append(text)
-    has_deny = any(s.deny for s in statements)
+    identity_statements = statements[: len(statements_of(documents))]
+    has_deny = any(s.deny for s in identity_statements) or (scp_chain is not None and scp_chain.denies)
     fails_open = any(set(c.context) == {"aws:ViaAWSService"} for c in open_classes)
     if not open_classes:
         kind = GuardKind.COMPLETE
@@ -1151,20 +1235,27 @@ def key_escalations(
     documents: Sequence[Mapping[str, Any]],
     principal: Principal,
     roles: Mapping[str, Mapping[str, Any]] | None = None,
+    scps: ScpLevels | None = None,
 ) -> list[KeyEscalation]:
     """What a leaked long-term key of this user can do to reach a console or outlive its rotation: requests the
-    user's policies allow (no Deny in some context the attacker chooses). `roles`: role ARN -> trust policy."""
+    user's policies allow (no Deny in some context the attacker chooses). `roles`: role ARN -> trust policy.
+    `scps`: the SCP levels of the account's path; a request they refuse is out of reach."""
     if not documents:
         return []
-    policy_set = cached_policy_set(list(documents))
-    statements = statements_of(documents)
+    identity = cached_policy_set(list(documents))
+    scp_chain = _ScpChain(scps, len(documents)) if scps else None
+
+    def evaluate(request: Request) -> Any:  # the identity policies, under the SCPs when there are some
+        return identity.evaluate(request) if scp_chain is None else scp_chain.evaluate(identity, request)
+
+    statements = statements_of(list(documents) + scp_partition_documents(scps))
     key_base = base_context(KEY_PERSONA, principal)
     contexts, _ = attacker_contexts(statements, key_base)
     out = []
 
     def first_open(action: str, resource: str) -> dict[str, Any] | None:
         for context in contexts:
-            if _identity_allows(policy_set.evaluate(Request(action, resource, context, principal.arn))):
+            if _identity_allows(evaluate(Request(action, resource, context, principal.arn))):
                 return _differences(context, key_base)
         return None
 
@@ -1180,7 +1271,7 @@ def key_escalations(
         if not role_trust_admits(trust, principal, key_base):
             continue
         for context in contexts:
-            result = policy_set.evaluate(Request("sts:AssumeRole", arn, context, principal.arn))
+            result = evaluate(Request("sts:AssumeRole", arn, context, principal.arn))
             # identity policies that allow it, or a trust policy naming the user itself (same account)
             if result.decision != "ExplicitlyDenied" and (_identity_allows(result) or _names_user(trust, principal)):
                 out.append(

@@ -20,11 +20,14 @@ from mfa_required.audit.judge import (
     Judgement,
     KeyEscalation,
     Principal,
+    ScpLevels,
     _shape_phrase,
     _takeover,
     judge_policies,
     key_escalations,
     principal_class,
+    scp_level_label,
+    scp_partition_documents,
 )
 from mfa_required.evaluator import PolicyError, PolicySet
 
@@ -108,6 +111,7 @@ class UserReport:
     guard: GuardKind = GuardKind.NO_GUARD
     reasons: list[str] = field(default_factory=list)
     covering_policies: list[str] = field(default_factory=list)
+    covering_scps: list[str] = field(default_factory=list)  # the SCPs among covering_policies (--organization)
     fix: str | None = None
     console_password: bool | None = None
     mfa_active: bool | None = None
@@ -158,6 +162,7 @@ class AccountReport:
     credential_report_generated: datetime | None = None
     policy_sets: int = 0  # distinct policy sets judged
     judgements: int = 0  # judgements made: users the policies cannot tell apart share one
+    scps: list[dict[str, Any]] | None = None  # the SCP levels judged with (--organization), root first; None: none
 
     @property
     def counts(self) -> dict[str, int]:
@@ -181,6 +186,7 @@ class AccountReport:
             "credential_report_generated": _to_json(self.credential_report_generated),
             "policy_sets": self.policy_sets,
             "judgements": self.judgements,
+            "scps": self.scps,
         }
 
 
@@ -308,6 +314,14 @@ class Judge:
         self.set_labels: dict[tuple[int, ...], str] = {}
         self.candidates: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
         self.classes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        levels = facts.scp_levels or []
+        self.scps: ScpLevels | None = [
+            (level.name, [(p.label(level), p.document) for p in level.policies]) for level in levels
+        ] or None
+        self.scp_labels = frozenset(label for _, level in self.scps or () for label, _ in level) | {
+            scp_level_label(name) for name, _ in self.scps or ()
+        }
+        self.scp_documents = scp_partition_documents(self.scps)
 
     def judgement(self, refs: Sequence[PolicyRef], principal: Principal) -> Judgement:
         usable = [r for r in refs if r.document is not None]
@@ -315,12 +329,12 @@ class Judge:
         ids = tuple(id(r.document) for r in usable)
         classes = self.classes.get((ids, principal.key()))
         if classes is None:
-            classes = principal_class(documents, principal)  # type: ignore[arg-type]
+            classes = principal_class([*documents, *self.scp_documents], principal)  # type: ignore[list-item]
             self.classes[(ids, principal.key())] = classes
         key = (ids, tuple(r.label for r in usable), classes)
         found = self.cache.get(key)
         if found is None:
-            found = judge_policies(documents, principal, [r.label for r in usable])  # type: ignore[arg-type]
+            found = judge_policies(documents, principal, [r.label for r in usable], self.scps)  # type: ignore[arg-type]
             self.cache[key] = found
             self.set_labels.setdefault(ids, ", ".join(r.name for r in usable) or "(none)")
         return found
@@ -442,7 +456,12 @@ class Judge:
         escalations: list[KeyEscalation] = []
         if any(k.active for k in facts.access_keys):
             try:
-                escalations = key_escalations([r.document for r in usable], principal, self.facts.roles)  # type: ignore[misc]
+                escalations = key_escalations(
+                    [r.document for r in usable],  # type: ignore[misc]
+                    principal,
+                    self.facts.roles,
+                    self.scps,
+                )
             except PolicyError:
                 escalations = []
             if escalations:
@@ -472,6 +491,7 @@ class Judge:
             guard=judgement.kind,
             reasons=reasons,
             covering_policies=covering,
+            covering_scps=[label for label in covering if label in self.scp_labels],
             fix=fix,
             console_password=facts.console_password,
             mfa_active=facts.mfa_active,
@@ -508,7 +528,21 @@ def judge_account(facts: AccountFacts, now: datetime | None = None) -> AccountRe
         credential_report_generated=facts.report_generated,
         policy_sets=len(judge.set_labels),
         judgements=len(judge.cache),
+        scps=_scp_levels_json(facts),
     )
+
+
+def _scp_levels_json(facts: AccountFacts) -> list[dict[str, Any]] | None:
+    if facts.scp_levels is None:
+        return None
+    return [
+        {
+            "target": level.target_id,
+            "type": level.target_type,
+            "policies": [{"id": p.policy_id, "name": p.name, "aws_managed": p.aws_managed} for p in level.policies],
+        }
+        for level in facts.scp_levels
+    ]
 
 
 def exit_status(reports: Sequence[AccountReport], fail_on: str) -> int:

@@ -54,6 +54,7 @@ class Options:
     duration: int | None = None
     mfa_serial: str | None = None
     token_code: str | None = None
+    organization: bool = False  # read the SCPs on each account's path (the caller: management or delegated admin)
 
 
 def _with_budget(account: str, seconds: float, work: Callable[[], AccountReport]) -> AccountReport:
@@ -91,8 +92,10 @@ def audit_account(
     page_size: int = collect.DEFAULT_PAGE_SIZE,
     report_timeout: float = collect.DEFAULT_REPORT_TIMEOUT,
     verify_passwords: bool = True,
+    organization: collect.Organization | None = None,
 ) -> AccountReport:
-    """Read and judge one account; any failure becomes an AccountReport with status "error" (never raises)."""
+    """Read and judge one account; any failure becomes an AccountReport with status "error" (never raises).
+    `organization`: read the SCPs on the account's path there, and judge with them."""
     started = time.perf_counter()
     try:
         facts = collect.read_account(
@@ -102,6 +105,10 @@ def audit_account(
             report_timeout=report_timeout,
             verify_passwords=verify_passwords,
         )
+        if organization is not None:
+            facts.scp_levels, why_not = organization.scp_levels(facts.account, facts.api_calls)
+            if why_not:
+                facts.warnings.append(why_not)
     except AuditError as e:
         return AccountReport(account or "unknown", "error", error=str(e), seconds=time.perf_counter() - started)
     except Exception as e:  # noqa: BLE001 - botocore errors, explained in words
@@ -159,6 +166,7 @@ def audit_accounts(
     session_name: str = DEFAULT_SESSION_NAME,
     external_id: str | None = None,
     duration: int | None = None,
+    organization: collect.Organization | None = None,
 ) -> list[AccountReport]:
     """Assume the role in each account and audit them on a bounded pool; results in the accounts' order."""
     arns = {account: role_arn_for(role_template, account) for account in accounts}
@@ -190,6 +198,7 @@ def audit_accounts(
             page_size=page_size,
             report_timeout=report_timeout,
             verify_passwords=verify_passwords,
+            organization=organization,
         )
         if report.status == "ok" and report.account != account:
             report.warnings.append(f"the role's credentials belong to account {report.account}, not {account}")
@@ -208,6 +217,18 @@ def audit_accounts(
 def least_privilege_policy() -> dict[str, Any]:
     text = resources.files("mfa_required").joinpath(POLICY_RESOURCE).read_text(encoding="utf-8")
     return dict(json.loads(text))
+
+
+def _organization(options: Options, caller: Any) -> collect.Organization | None:
+    """The caller's organization, checked before any account is read (not in one, or not allowed: AuditError)."""
+    if not options.organization:
+        return None
+    try:
+        organization = collect.Organization(caller)
+        organization.management_account(Counter())
+    except Exception as e:  # noqa: BLE001 - botocore errors, explained in words
+        raise AuditError(collect.explain(e, collect.operation_of(e))) from None
+    return organization
 
 
 def run(
@@ -247,6 +268,7 @@ def run(
                 session = collect.mfa_session(session, options.endpoint_url, options.mfa_serial, code, options.duration)
             except Exception as e:  # noqa: BLE001
                 raise AuditError(collect.explain(e, "sts:GetSessionToken", options.endpoint_url)) from None
+        organization = _organization(options, session)
         reports = audit_accounts(
             session,
             options.role_arn or "",
@@ -260,10 +282,12 @@ def run(
             session_name=options.session_name,
             external_id=options.external_id,
             duration=options.duration,
+            organization=organization,
         )
         if all(r.status != "ok" for r in reports) and len(reports) == 1:
             raise AuditError(f"{reports[0].account}: {reports[0].error}")
         return reports, True
+    organization = _organization(options, session)
     report = _with_budget(
         "account",
         options.account_timeout,
@@ -273,6 +297,7 @@ def run(
             page_size=options.page_size,
             report_timeout=options.report_timeout,
             verify_passwords=options.verify_passwords,
+            organization=organization,
         ),
     )
     if report.status != "ok":
