@@ -30,9 +30,9 @@ locals {
     "iam:UpdateAccessKey", "iam:UpdateSSHPublicKey", "iam:UpdateServiceSpecificCredential",
     "iam:UpdateSigningCertificate", "iam:UploadSSHPublicKey", "iam:UploadSigningCertificate",
   ]
-  sign_in_actions            = ["signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
-  cli_sign_in_actions        = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
-  console_sign_in_arn        = "arn:${local.partition}:signin:::console/*"
+  sign_in_actions     = ["signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  cli_sign_in_actions = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  console_sign_in_arn = "arn:${local.partition}:signin:::console/*"
   # OAuth tokens for an AWS service (the root module's service_token_arn); "*" as the account, as above.
   service_token_arn          = "arn:${local.partition}:signin:*:*:service-principal/*"
   access_key_guarded_actions = sort(concat(["iam:DeactivateMFADevice", "iam:EnableMFADevice"], local.login_profile_actions))
