@@ -183,7 +183,8 @@ def test_matrix_command_prints_the_scp_matrix(capsys: pytest.CaptureFixture[str]
 
 # Every persona, user, request and mode of the persona matrix (the root module's rows).
 CELLS_PER_MATRIX = len(PERSONAS) * len(USERS) * len(matrix_rows.ROWS) * len(matrix_rows.MODES)
-MAX_DEVIATING_CELLS = 1200
+# Cells the oracle models differently (federated and role sessions, harness.oracle.known_deviation), per SCP.
+MAX_DEVIATING_CELLS_PER_SCP = 140
 
 
 def test_evaluator_agrees_with_oracle_on_every_scp_matrix_cell() -> None:
@@ -199,7 +200,10 @@ def test_evaluator_agrees_with_oracle_on_every_scp_matrix_cell() -> None:
             else:
                 questions.append((name, key, identity, levels, request, matrix[key].decision))
     assert len(questions) + len(deviating) == len(SCPS) * CELLS_PER_MATRIX
-    assert 0 < len(deviating) <= MAX_DEVIATING_CELLS and {key[0] for _, key in deviating} <= {"federated", "role"}
+    assert 0 < len(deviating) <= len(SCPS) * MAX_DEVIATING_CELLS_PER_SCP and {key[0] for _, key in deviating} <= {
+        "federated",
+        "role",
+    }
 
     with Oracle() as oracle:
         answers = oracle.decide([(identity, request, levels) for _, _, identity, levels, request, _ in questions])
