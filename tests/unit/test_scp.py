@@ -10,6 +10,7 @@ import fnmatch
 import io
 import itertools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +311,7 @@ def in_partition(policy: dict[str, Any], arn: str) -> str:
     return arn.replace("arn:aws:", f"arn:{account_and_partition(policy)[1]}:", 1)
 
 
-GUARD_CASES = [
+GUARD_CASES: list[tuple[str, str, str, list[dict[str, str | None]]]] = [
     (
         "DenyServiceAuthorizationIfNoMFA",
         "signin:AuthorizeOAuth2Access",
@@ -378,7 +379,7 @@ def test_guard_statements_deny_whatever_else_is_missing(name: str) -> None:
 
 
 def test_oracle_agrees_on_the_guard_statements() -> None:
-    questions = []
+    questions: list[tuple[list[dict[str, Any]], Request, list[list[Mapping[str, Any]]]]] = []
     for i, (sid, action, resource, contexts) in enumerate(GUARD_CASES):
         for name in sorted(n for n, policy in SCPS.items() if sid in {s["Sid"] for s in policy["Statement"]}):
             for given_keys in contexts:
