@@ -33,8 +33,9 @@ module "mfa_required_scp" {
     root = aws_organizations_organization.this.roots[0].id
     ou   = aws_organizations_organizational_unit.this.id
   }
-  exempt_principal_arns           = var.exempt_principal_arns
-  enforce_for_programmatic_access = var.enforce_for_programmatic_access
+  exempt_principal_arns                  = var.exempt_principal_arns
+  enforce_for_programmatic_access        = var.enforce_for_programmatic_access
+  guard_role_assumption_from_access_keys = var.guard_role_assumption_from_access_keys
 
   # The policy needs the organization and its SCP policy type: created before them, CreatePolicy fails.
   depends_on = [aws_organizations_organization.this]

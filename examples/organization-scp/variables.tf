@@ -22,6 +22,12 @@ variable "exempt_principal_arns" {
   default     = ["arn:aws:iam::*:user/break-glass"]
 }
 
+variable "guard_role_assumption_from_access_keys" {
+  type        = bool
+  description = "Deny role assumption to IAM users' requests without MFA, long-term keys included (see the scp module's input)."
+  default     = false
+}
+
 variable "ou_name" {
   type        = string
   description = "Name of the organizational unit the example creates."

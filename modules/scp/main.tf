@@ -30,18 +30,24 @@ locals {
     "iam:UpdateAccessKey", "iam:UpdateSSHPublicKey", "iam:UpdateServiceSpecificCredential",
     "iam:UpdateSigningCertificate", "iam:UploadSSHPublicKey", "iam:UploadSigningCertificate",
   ]
-  sign_in_actions            = ["signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
-  cli_sign_in_actions        = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
-  console_sign_in_arn        = "arn:${local.partition}:signin:::console/*"
+  sign_in_actions     = ["signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  cli_sign_in_actions = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
+  console_sign_in_arn = "arn:${local.partition}:signin:::console/*"
+  # OAuth tokens for an AWS service (the root module's service_token_arn); "*" as the account, as above.
+  service_token_arn          = "arn:${local.partition}:signin:*:*:service-principal/*"
   access_key_guarded_actions = sort(concat(["iam:DeactivateMFADevice", "iam:EnableMFADevice"], local.login_profile_actions))
+  role_assumption_actions    = ["sts:AssumeRole*", "sts:AssumeRoot"]
 
-  exempt_own_resource_actions = sort(concat(
+  exempt_own_resource_actions = sort(distinct(concat(
     local.mfa_enrollment_user_actions,
     ["iam:CreateVirtualMFADevice"],
     var.allow_password_change_without_mfa ? local.password_actions : [],
     var.allow_login_profile_changes_without_mfa ? local.login_profile_actions : [],
     var.allow_mfa_removal_without_mfa ? local.mfa_removal_actions : [],
-  ))
+    # As in the root module: with "username" names an unfinished enrolment leaves mfa/<user> behind, and IAM refuses
+    # to delete an enabled device (IAM API reference, DeleteVirtualMFADevice), so only an unassigned one goes.
+    var.mfa_device_names == "username" ? ["iam:DeleteVirtualMFADevice"] : [],
+  )))
   exempt_actions = sort(distinct(concat(
     local.exempt_own_resource_actions,
     [for action in local.account_actions : action if action != "iam:GetAccountPasswordPolicy" || var.allow_password_change_without_mfa],
@@ -69,6 +75,10 @@ locals {
   )
   mfa_false_or_absent   = { BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" } }
   long_term_key_request = { Null = { "aws:MultiFactorAuthPresent" = "true" } }
+  # A service calling with the user's credentials without MFA; a request missing either key counts (fail closed).
+  service_call_without_mfa = {
+    BoolIfExists = { "aws:MultiFactorAuthPresent" = "false", "aws:ViaAWSService" = "true" }
+  }
 
   # The root module's Deny statements with the same Sids, each scoped to IAM users.
   statements = concat(
@@ -91,8 +101,22 @@ locals {
         Sid         = "DenyCliSignInIfNoMFA"
         Effect      = "Deny"
         Action      = local.cli_sign_in_actions
-        NotResource = [local.console_sign_in_arn]
+        NotResource = [local.console_sign_in_arn, local.service_token_arn]
         Condition   = merge(local.mfa_false_or_absent, local.principal_scope)
+      },
+      {
+        Sid       = "DenyServiceAuthorizationIfNoMFA"
+        Effect    = "Deny"
+        Action    = "signin:AuthorizeOAuth2Access"
+        Resource  = local.service_token_arn
+        Condition = merge(local.mfa_false_or_absent, local.principal_scope)
+      },
+      {
+        Sid       = "DenyServiceTokenIfNoMFA"
+        Effect    = "Deny"
+        Action    = "signin:CreateOAuth2Token"
+        Resource  = local.service_token_arn
+        Condition = merge(local.no_mfa_condition, local.principal_scope)
       },
     ],
     [for statement in [
@@ -102,6 +126,13 @@ locals {
         Action    = local.access_key_guarded_actions
         Resource  = local.own_user_arns
         Condition = merge(local.long_term_key_request, local.principal_scope)
+      },
+      {
+        Sid       = "DenyCredentialChangesThroughServiceWithoutMFA"
+        Effect    = "Deny"
+        Action    = local.access_key_guarded_actions
+        Resource  = local.own_user_arns
+        Condition = merge(local.service_call_without_mfa, local.principal_scope)
       },
       {
         Sid       = "DenyCredentialCreationWithoutMFA"
@@ -118,6 +149,15 @@ locals {
         Condition = merge(local.long_term_key_request, local.principal_scope)
       },
     ] : statement if var.guard_credentials_from_access_keys],
+    [for statement in [
+      {
+        Sid       = "DenyRoleAssumptionWithoutMFA"
+        Effect    = "Deny"
+        Action    = local.role_assumption_actions
+        Resource  = "*"
+        Condition = merge(local.mfa_false_or_absent, local.principal_scope)
+      },
+    ] : statement if var.guard_role_assumption_from_access_keys],
   )
 
   # Through the API every character counts, whitespace too (Organizations User Guide, orgs_reference_limits):

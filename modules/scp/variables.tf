@@ -94,6 +94,13 @@ variable "guard_credentials_from_access_keys" {
   nullable    = false
 }
 
+variable "guard_role_assumption_from_access_keys" {
+  type        = bool
+  description = "Deny sts:AssumeRole* and sts:AssumeRoot to IAM users' requests without MFA, long-term access keys included: a leaked key then cannot assume a role (whose session, and a console sign-in URL made from it, the SCP leaves alone). Keys assume roles from an MFA session (aws sts get-session-token --serial-number ..., or a CLI profile with mfa_serial)."
+  default     = false
+  nullable    = false
+}
+
 variable "mfa_device_names" {
   type        = string
   description = "Which virtual MFA device names count as the caller's own: \"any\" (the console lets users name devices) or \"username\" (only a device named after the user)."

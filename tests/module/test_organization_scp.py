@@ -22,8 +22,13 @@ from harness.terraform import apply_inspected, as_tf_vars, environment, plan_exi
 XDIST_GROUP = "organization"
 EXAMPLE = "organization-scp"
 POLICY = "module.mfa_required_scp.aws_organizations_policy.this"
-# Both behaviour inputs of the example changed at once: the guard for access keys too, another break-glass user.
-CHANGED = {"enforce_for_programmatic_access": True, "exempt_principal_arns": ["arn:aws:iam::*:user/emergency"]}
+# The example's behaviour inputs changed at once: the guard for access keys too, role assumption guarded, another
+# break-glass user.
+CHANGED = {
+    "enforce_for_programmatic_access": True,
+    "guard_role_assumption_from_access_keys": True,
+    "exempt_principal_arns": ["arn:aws:iam::*:user/emergency"],
+}
 FULL_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -68,7 +73,10 @@ def test_example_lifecycle(moto: MotoServer, tmp_path: Any) -> None:
         actions = apply_inspected(tf, CHANGED)
         assert actions[POLICY] == ["update"], "behaviour inputs must update the SCP in place"
         assert tf.output()["policy_id"] == policy_id
-        condition = policy_document(client, policy_id)["Statement"][0]["Condition"]
+        statements = policy_document(client, policy_id)["Statement"]
+        assert "DenyRoleAssumptionWithoutMFA" not in {s["Sid"] for s in json.loads(outputs["policy_json"])["Statement"]}
+        assert statements[-1]["Sid"] == "DenyRoleAssumptionWithoutMFA"
+        condition = statements[0]["Condition"]
         assert "Bool" not in condition and condition["BoolIfExists"]["aws:MultiFactorAuthPresent"] == "false"
         assert condition["ArnNotLike"] == {"aws:PrincipalArn": CHANGED["exempt_principal_arns"]}
         assert {address for address, change in actions.items() if change != ["no-op"]} == {POLICY}

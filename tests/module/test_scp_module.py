@@ -122,18 +122,20 @@ def test_own_user_is_named_by_policy_variables(scp_plan: PlanSummary) -> None:
     assert "arn:aws-cn:iam::*:user/${aws:username}" in scp_plan.outputs["partition_aws_cn"]
 
 
-def test_deny_statements_mirror_the_root_module() -> None:
-    """The SCP carries the root module's Deny statements, with their Sids and actions; only the principal scope
-    and the own-user ARNs differ (policy variables instead of an account)."""
-    root = json.loads((DATA_DIR / "policies" / "default.json").read_text())
-    scp = json.loads((DATA_DIR / "scp" / "default.json").read_text())
+@pytest.mark.parametrize("policy", ["default", "role-assumption-guarded"])
+def test_deny_statements_mirror_the_root_module(policy: str) -> None:
+    """The SCP carries the root module's Deny statements, with their Sids, actions, resources and conditions; only
+    the principal scope is added and the account in resource ARNs is "*" (one SCP serves many accounts)."""
+    root = json.loads((DATA_DIR / "policies" / f"{policy}.json").read_text())
+    scp = json.loads((DATA_DIR / "scp" / f"{policy}.json").read_text())
     root_denies = {s["Sid"]: s for s in root["Statement"] if s["Effect"] == "Deny"}
     scp_statements = {s["Sid"]: s for s in scp["Statement"]}
     assert list(scp_statements) == list(root_denies)
     for sid, statement in root_denies.items():
         ours = scp_statements[sid]
-        for key in ("Action", "NotAction"):
-            assert ours.get(key) == statement.get(key), (sid, key)
+        for key in ("Action", "NotAction", "Resource", "NotResource"):
+            theirs = json.loads(re.sub(r":\d{12}:", ":*:", json.dumps(statement.get(key))))
+            assert ours.get(key) == theirs, (sid, key)
         condition = {k: v for k, v in ours["Condition"].items() if k not in ("StringEqualsIfExists", "ArnNotLike")}
         assert condition == statement["Condition"], sid
 
