@@ -9,9 +9,26 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from mfa_required.evaluator import PolicyError
+
+
+class Described(str, Enum):
+    """An enum whose members carry their meaning (for legends and JSON) and their terminal style; a member is
+    declared as (value, meaning, style) and compares equal to its value."""
+
+    meaning: str
+    style: str
+
+    def __new__(cls, value: str, meaning: str, style: str) -> Described:
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.meaning = meaning
+        obj.style = style
+        return obj
+
 
 __all__ = [
     "AccessKey",

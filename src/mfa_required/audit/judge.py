@@ -34,10 +34,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from enum import Enum
 from functools import cache, lru_cache
 from typing import Any
 
+from mfa_required.audit.facts import Described
 from mfa_required.evaluator import (
     Match,
     PolicyError,
@@ -76,18 +76,8 @@ NOW_EPOCH = "1780315200"
 MAX_CONTEXTS = 1024  # combinations decided exhaustively up to this many per class; beyond, single and pair changes
 
 
-class Decision(str, Enum):
+class Decision(Described):
     """What one request, unguarded by MFA, means for the verdict."""
-
-    meaning: str
-    style: str
-
-    def __new__(cls, value: str, meaning: str, style: str) -> Decision:
-        obj = str.__new__(cls, value)
-        obj._value_ = value
-        obj.meaning = meaning
-        obj.style = style
-        return obj
 
     DENIED = ("denied", "explicitly denied to a session without MFA", "green")
     EXEMPT = ("exempt", "self-service the user needs to enrol or change its password (own resources)", "green")
@@ -95,18 +85,8 @@ class Decision(str, Enum):
     OPEN = ("open", "open without MFA: an open door", "bold red")
 
 
-class GuardKind(str, Enum):
+class GuardKind(Described):
     """What a policy set is, as a guard requiring MFA."""
-
-    meaning: str
-    style: str
-
-    def __new__(cls, value: str, meaning: str, style: str) -> GuardKind:
-        obj = str.__new__(cls, value)
-        obj._value_ = value
-        obj.meaning = meaning
-        obj.style = style
-        return obj
 
     COMPLETE = ("complete", "every request of a session without MFA is denied, but for the exceptions", "green")
     PARTIAL = ("partial", "some requests of a session without MFA are denied, others are open", "bold red")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
-from mfa_required.audit.facts import AccessKey, AccountFacts, PolicyRef, UserFacts
+from mfa_required.audit.facts import AccessKey, AccountFacts, Described, PolicyRef, UserFacts
 from mfa_required.audit.judge import (
     ANY,
     ANY_RESOURCE,
@@ -48,18 +48,8 @@ UNUSED_KEY_DAYS = 90
 OPEN_DOOR_LIMIT = 200  # open_without_mfa entries per user in the JSON; the count says how many there are
 
 
-class UserClass(str, Enum):
+class UserClass(Described):
     """A user's class: what its policies prove about a session without MFA, and whether MFA is enrolled."""
-
-    meaning: str
-    style: str
-
-    def __new__(cls, value: str, meaning: str, style: str) -> UserClass:
-        obj = str.__new__(cls, value)
-        obj._value_ = value
-        obj.meaning = meaning
-        obj.style = style
-        return obj
 
     PROTECTED = (
         "protected",
