@@ -20,6 +20,7 @@ import pytest
 import yaml
 from botocore.awsrequest import AWSResponse
 
+from harness.iam import trusting_account
 from harness.localstack import account_session
 from harness.readme import seed_document
 from mfa_required import audit
@@ -32,14 +33,7 @@ UNASSUMABLE = "210000000019"
 ROLE = "OrganizationAccountAccessRole"
 TEMPLATE = "arn:aws:iam::{account}:role/" + ROLE
 PASSWORD = "Correct-Horse-Battery-9"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
+TRUST = trusting_account(MANAGEMENT)
 
 
 def seed_member(iam: Any, account: str, users: list[dict[str, Any]]) -> None:

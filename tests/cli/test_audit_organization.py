@@ -22,6 +22,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from harness.iam import trusting_account
 from harness.localstack import account_session
 from harness.moto import MotoServer, moto_server, organizations_client
 from mfa_required import audit
@@ -32,14 +33,7 @@ MANAGEMENT = "123456789012"  # moto's account: the organization's management acc
 ROLE = "OrganizationAccountAccessRole"
 TEMPLATE = "arn:aws:iam::{account}:role/" + ROLE
 PASSWORD = "Correct-Horse-Battery-9"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
+TRUST = trusting_account(MANAGEMENT)
 
 
 @pytest.fixture(scope="module")

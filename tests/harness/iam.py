@@ -102,3 +102,9 @@ class IamWorld:
 
     def groups(self) -> set[str]:
         return {g["GroupName"] for g in self.iam.list_groups()["Groups"]}
+
+
+def trusting_account(account: str) -> str:
+    """A role's trust policy that lets `account` (its root, so any principal there allowed to) assume it."""
+    statement = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

@@ -23,6 +23,18 @@ VENV_ENV = "MFA_REQUIRED_LOCALSTACK_VENV"
 SERVICES = ("iam", "sts")
 
 
+def stop_process_group(process: subprocess.Popen[bytes] | None, grace: float) -> None:
+    """SIGTERM to a server started in its own process group, SIGKILL after `grace` seconds; nothing if it has ended."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 class LocalStackError(RuntimeError):
     """LocalStack could not be started or reached; the message says why and what to do."""
 
@@ -100,14 +112,7 @@ class LocalStackProcess:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, grace=15)
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path.exists():

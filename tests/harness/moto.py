@@ -7,9 +7,7 @@ work directory, stopped at the end. Every request moto answers is one line of th
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.localstack import _die_with_parent, free_port
+from harness.localstack import _die_with_parent, free_port, stop_process_group
 from harness.timings import timed
 
 # werkzeug's access log: 127.0.0.1 - - [30/Nov/2026 05:40:00] "POST / HTTP/1.1" 500 -
@@ -70,14 +68,7 @@ class MotoServer:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, grace=10)
 
     def reset(self) -> None:
         """Forget every resource (moto's reset API): each scenario starts from an account without an organization."""
