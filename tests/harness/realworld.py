@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -329,7 +330,7 @@ def door_sample(doors: Sequence[Any], size: int) -> list[Any]:
     first: list[Any] = []
     for round_ in range(max((len(g) for g in iam.values()), default=0)):
         first += [g[round_] for g in iam.values() if round_ < len(g)]
-    sizes = {service: sum(1 for d in doors if d.action.startswith(service + ":")) for service in other}
+    sizes = Counter(door.action.partition(":")[0] for door in doors)
     services = sorted(other, key=lambda service: (-sizes[service], service))
     second = [door for service in services for door in other[service].values()]
     half = max(size - len(second), size // 2)
