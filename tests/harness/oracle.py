@@ -2,7 +2,7 @@
 
 The library is AGPL-licensed; we only run it, unmodified, as its own process (tests/oracle/README.md), talking
 JSON lines over a pipe. One process serves a whole test session; requests go in batches so that node's start-up
-and the library's catalog loading are paid once.
+and the library's catalog loading are paid once, and a batch sends each distinct question once.
 """
 
 from __future__ import annotations
@@ -216,7 +216,11 @@ class Oracle:
         self.start()
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         stdin, stdout = self._proc.stdin, self._proc.stdout
-        payload = "".join(_wire(*_parts(question), trusting=trusting) + "\n" for question in requests)
+        # The same question asked twice (matrices repeat requests across personas and policy variants) is sent once:
+        # the library is deterministic, and its answer is what each copy would get.
+        lines = [_wire(*_parts(question), trusting=trusting) for question in requests]
+        unique = list(dict.fromkeys(lines))
+        payload = "".join(line + "\n" for line in unique)
         failure: list[OSError] = []
 
         def write() -> None:
@@ -230,16 +234,17 @@ class Oracle:
 
         writer = threading.Thread(target=write, daemon=True)
         writer.start()
-        answers = []
-        for _ in requests:
+        answered = {}
+        for question_line in unique:
             line = stdout.readline()
             if not line:
                 writer.join()
                 raise self._died("exited before answering every request")
-            answers.append(json.loads(line))
+            answered[question_line] = json.loads(line)
         writer.join()
         if failure:
             raise self._died(f"stopped reading its input ({failure[0]})")
+        answers = [answered[line] for line in lines]
         decisions = []
         for question, answer in zip(requests, answers, strict=True):
             policies, request, scps = _parts(question)

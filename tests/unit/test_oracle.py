@@ -7,6 +7,7 @@ AWS pages cited by name are in the IAM User Guide (docs.aws.amazon.com/IAM/lates
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -349,6 +350,55 @@ def test_missing_node_modules_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(oracle_module, "LIBRARY", tmp_path / "missing")
     with pytest.raises(OracleError, match="npm ci --prefix tests/oracle"), Oracle():
         pass
+
+
+def test_a_question_asked_twice_gets_the_same_answer_in_its_place(oracle: Oracle) -> None:
+    allowed = ([policy(allow("iam:GetUser", ALICE))], Request("iam:GetUser", ALICE))
+    denied = ([policy(allow("iam:GetUser", ALICE))], Request("iam:GetUser", BOB))
+    assert oracle.decide([allowed, denied, allowed, denied, denied]) == [
+        "Allowed",
+        "ImplicitlyDenied",
+        "Allowed",
+        "ImplicitlyDenied",
+        "ImplicitlyDenied",
+    ]
+
+
+# The strings the library compares (condition operators against their suffixes, ARN components against resource type
+# patterns, characters of action patterns), in the cases, accents and code points that could tell two collations
+# apart: ASCII case, accents at secondary strength, characters ICU ignores, symbols, non-Latin scripts.
+COLLATION_STRINGS = [
+    "StringEqualsIfExists", "IfExists", "ifexists", "IFEXISTS", "StringLike", "ArnLike", "Null", "",
+    "arn:aws:iam::123456789012:user/alice", "ARN:AWS:IAM::123456789012:USER/ALICE", "user/${aws:username}",
+    "mfa", "MFA", "Mfa", "*", "?", "-", "_", ".", "/", ":", " ", "a b", "a\u0001b", "ab", "a\u00adb", "\u0000",
+    "é", "e", "E", "É", "ß", "ss", "İ", "i", "ı", "Ω", "ω", "日本", "ｆｕｌｌ", "full", "e\u0301", "ﬁ", "fi",
+]  # fmt: skip
+# The (locales, options) the library passes (iam-policy, iam-utils, iam-simulate 0.1.173), and the call without them.
+COLLATION_ARGUMENTS = [(None, {"sensitivity": "accent"}), ("en", {"sensitivity": "base"}), (None, None)]
+
+
+def test_the_oracles_cached_collator_compares_as_the_builtin_does() -> None:
+    """simulate.mjs replaces String.prototype.localeCompare by one kept Intl.Collator per (locales, options): the
+    same function by ECMA-402's definition, checked here for every ordered pair of the strings above."""
+    lines = [
+        json.dumps([first, second, locales, options])
+        for first in COLLATION_STRINGS
+        for second in COLLATION_STRINGS
+        for locales, options in COLLATION_ARGUMENTS
+    ]
+    result = subprocess.run(
+        ["node", str(oracle_module.SCRIPT), "--compare-collation"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=oracle_module.ORACLE_DIR,
+    )
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == len(lines)
+    differing = [line for line, (builtin, cached) in zip(lines, answers, strict=True) if builtin != cached]
+    assert not differing, differing[:10]
+    assert {builtin for builtin, _ in answers} == {-1, 0, 1}
 
 
 # --- (b) our evaluator against the oracle on a generated corpus ---------------------------------------------------
