@@ -25,7 +25,7 @@ from bench.stats import Summary, fmt, summary
 from bench.tf import ApiLog, Root, fresh_dir
 from harness.localstack import client
 from harness.paths import EXAMPLES_DIR, REPO_ROOT
-from harness.terraform import MODULE_SOURCE, root_from_example
+from harness.terraform import MODULE_SOURCE, local_sources, root_from_example
 
 EXAMPLE = EXAMPLES_DIR / "multi-account"
 TEMPLATE_ACCOUNT = "development"
@@ -66,7 +66,7 @@ def tfvars(count: int) -> dict[str, Any]:
 
 def root_for(workdir: Path, count: int) -> Path:
     root = root_from_example(EXAMPLE, fresh_dir(workdir / f"{count}-accounts"))
-    (root / "main.tf").write_text(MODULE_SOURCE.sub(f'source = "{REPO_ROOT}"', main_tf(count)))
+    (root / "main.tf").write_text(local_sources(MODULE_SOURCE.sub(f'source = "{REPO_ROOT}"', main_tf(count)), root))
     (root / "terraform.tfvars.json").write_text(json.dumps(tfvars(count), indent=2))
     return root
 

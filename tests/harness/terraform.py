@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,36 @@ def offline_environment() -> dict[str, str]:
     }
 
 
+# A module source that is an absolute path, which terraform takes for a remote address ("file://..."): go-getter then
+# copies the whole directory, checkout and virtual environments included, once per module block (seconds each).
+ABSOLUTE_SOURCE = re.compile(r'(?m)^(\s*source\s*=\s*)"(/[^"]*)"')
+
+
+def local_sources(text: str, root: Path) -> str:
+    """`source = "/abs/dir"` as the relative path from root ("../..."): terraform reads a local path in place."""
+
+    def relative(match: re.Match[str]) -> str:
+        path = os.path.relpath(match[2], root)
+        return f'{match[1]}"{path if path.startswith("../") else "./" + path}"'
+
+    return ABSOLUTE_SOURCE.sub(relative, text)
+
+
+def module_copies(workdir: Path, names: Iterable[str], source: Path) -> dict[str, Path]:
+    """For each name, `workdir/modules/NAME`: a copy of the module's own files (the top level of source, where
+    terraform reads them), so that a diagnostic's file path ("modules/NAME/main.tf") names its module block.
+    Terraform names only the file in a precondition's diagnostic, never the module instance."""
+    copies = {}
+    for name in names:
+        copy = workdir / "modules" / name
+        copy.mkdir(parents=True)
+        for path in source.iterdir():
+            if path.is_file() and not path.name.startswith("."):
+                shutil.copy2(path, copy / path.name)
+        copies[name] = copy
+    return copies
+
+
 def root_from_example(example: Path, workdir: Path, inherit_provider: bool = False) -> Path:
     """Copy an example into workdir, its `source = "../.."` (or "../../modules/NAME") pointed at this checkout.
 
@@ -84,6 +114,7 @@ def root_from_example(example: Path, workdir: Path, inherit_provider: bool = Fal
     shutil.copytree(example, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     for tf_file in target.glob("*.tf"):
         text = MODULE_SOURCE.sub(lambda m: f'source = "{REPO_ROOT}{m[1] or ""}"', tf_file.read_text())
+        text = local_sources(text, target)
         if inherit_provider and tf_file.name == "main.tf":
             text, found = DEFAULT_PROVIDER.subn("", text)
             assert found == 1, f"{example.name}/main.tf: expected one provider block with only region = var.region"
@@ -93,7 +124,7 @@ def root_from_example(example: Path, workdir: Path, inherit_provider: bool = Fal
 
 def root_from_text(workdir: Path, main_tf: str) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "main.tf").write_text(main_tf)
+    (workdir / "main.tf").write_text(local_sources(main_tf, workdir))
     return workdir
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ import yaml
 
 from harness.paths import DATA_DIR, MODULE_TESTS_DIR, REPO_ROOT
 from harness.plans import OFFLINE_PROVIDER, PlanSummary
-from harness.terraform import format_module_args, offline_environment, root_from_text, run, terraform
+from harness.terraform import format_module_args, module_copies, offline_environment, root_from_text, run, terraform
 from tools import behaviour, tfdocs
 
 XDIST_GROUP = "scp-offline"
@@ -43,12 +44,13 @@ def localise(block: str, name: str) -> str:
     return re.sub(r'module "\w+"', f'module "{name}"', text)
 
 
-def blocks(cases: dict[str, dict[str, Any]]) -> str:
+def blocks(cases: dict[str, dict[str, Any]], sources: dict[str, Path] | None = None) -> str:
     out = [OFFLINE_PROVIDER, OFFLINE_CHINA]
     for name, case in cases.items():
         provider = f"\n  providers = {{ aws = aws.{case['provider']} }}" if case.get("provider") else ""
+        source = (sources or {}).get(name, MODULE)
         out.append(
-            f'module "{name}" {{\n  source = "{MODULE}"{provider}\n{format_module_args(case["inputs"])}\n}}\n'
+            f'module "{name}" {{\n  source = "{source}"{provider}\n{format_module_args(case["inputs"])}\n}}\n'
             f'output "{name}" {{\n  value = module.{name}.policy_json\n}}\n'
         )
     return "\n".join(out)
@@ -154,7 +156,9 @@ STAGES = {
 @pytest.fixture(scope="module", params=sorted(STAGES))
 def bad_plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
     """One plan per stage: a variable's validation error stops terraform before any precondition is checked."""
-    root = root_from_text(tmp_path_factory.mktemp(f"scp-invalid-{request.param}"), blocks(STAGES[request.param]))
+    workdir = tmp_path_factory.mktemp(f"scp-invalid-{request.param}")
+    sources = module_copies(workdir, STAGES[request.param], MODULE)
+    root = root_from_text(workdir, blocks(STAGES[request.param], sources))
     return request.param, run(terraform(root, offline_environment()), "plan")
 
 

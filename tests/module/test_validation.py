@@ -13,7 +13,7 @@ import yaml
 from harness.iam import IamWorld
 from harness.paths import MODULE_TESTS_DIR, REPO_ROOT
 from harness.plans import OFFLINE_PROVIDER, PROVIDERS, module_blocks
-from harness.terraform import offline_environment, root_from_text, run, terraform
+from harness.terraform import module_copies, offline_environment, root_from_text, run, terraform
 
 XDIST_GROUP = "validation"
 CASES: dict[str, dict[str, Any]] = yaml.safe_load((MODULE_TESTS_DIR / "validation_cases.yaml").read_text())
@@ -49,8 +49,13 @@ def missing_messages(cases: dict[str, dict[str, Any]], stderr: str) -> dict[str,
 @pytest.fixture(scope="module", params=sorted(STAGES))
 def offline_plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """`terraform plan` of a root holding every bad case of one stage, offline; one run reports every diagnostic."""
-    cases = {name: {**case, "inputs": OFFLINE_ACCOUNT | case["inputs"]} for name, case in STAGES[request.param].items()}
-    root = root_from_text(tmp_path_factory.mktemp(f"invalid-{request.param}"), OFFLINE_PROVIDER + module_blocks(cases))
+    workdir = tmp_path_factory.mktemp(f"invalid-{request.param}")
+    sources = module_copies(workdir, STAGES[request.param], REPO_ROOT)
+    cases = {
+        name: {**case, "inputs": OFFLINE_ACCOUNT | case["inputs"], "source": sources[name]}
+        for name, case in STAGES[request.param].items()
+    }
+    root = root_from_text(workdir, OFFLINE_PROVIDER + module_blocks(cases))
     return {"cases": cases, "result": run(terraform(root, offline_environment()), "plan")}
 
 
@@ -71,9 +76,9 @@ def test_bad_input_creates_nothing(
 ) -> None:
     """End to end against LocalStack: `terraform apply` of a bad case fails with its message and creates nothing."""
     before = (world.local_policies(), world.groups())
-    root = root_from_text(
-        tmp_path_factory.mktemp("invalid-witness"), PROVIDERS + module_blocks({WITNESS: CASES[WITNESS]})
-    )
+    workdir = tmp_path_factory.mktemp("invalid-witness")
+    witness = {WITNESS: CASES[WITNESS] | {"source": module_copies(workdir, [WITNESS], REPO_ROOT)[WITNESS]}}
+    root = root_from_text(workdir, PROVIDERS + module_blocks(witness))
     result = run(terraform(root, tf_env), "apply", "-auto-approve")
     assert result.returncode == 1
     assert not missing_messages({WITNESS: CASES[WITNESS]}, result.stderr), result.stderr[-4000:]
