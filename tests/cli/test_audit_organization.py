@@ -135,6 +135,10 @@ def test_the_scp_guard_protects_the_users_of_the_ou_and_is_named(
     management = by_account[MANAGEMENT]
     assert management["status"] == "ok" and management["scps"] is None
     assert any("management account" in w for w in management["warnings"])
+    # The management account has no users: no credential report is generated for it (nothing to read from one).
+    assert not any(u["account"] == MANAGEMENT for u in report["users"])
+    assert "iam:GenerateCredentialReport" not in management["api_calls_by_operation"]
+    assert calls["iam:GenerateCredentialReport"] >= 1
     assert moto.server_errors() == []
 
 

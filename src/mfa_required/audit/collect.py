@@ -393,8 +393,9 @@ def read_account(
     generated = None
     in_report: set[str] = set()
     try:
-        text, generated = _credential_report(iam, report_timeout, sleep)
-        in_report = _apply_report(users, text)
+        if users:  # an account without users has nothing to read from a report: no report is generated for it
+            text, generated = _credential_report(iam, report_timeout, sleep)
+            in_report = _apply_report(users, text)
     except AuditError as e:
         warnings.append(f"{e}: sign-in facts were read user by user instead")
     except ClientError as e:
