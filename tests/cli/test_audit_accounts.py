@@ -10,8 +10,6 @@ with the AccessDenied error AWS returns when the role's trust policy does not al
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import pytest
 import yaml
 from botocore.awsrequest import AWSResponse
 
+from harness.cli import run_in_process
 from harness.iam import trusting_account
 from harness.localstack import account_session
 from harness.readme import seed_document
@@ -99,9 +98,9 @@ def test_three_accounts_through_the_command_line(localstack: str, members: dict[
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    command = [sys.executable, "-m", "mfa_required.cli", "audit", "--endpoint-url", localstack, "--format", "json"]
-    command += ["--role-arn", TEMPLATE, "--accounts", ",".join(members), "--concurrency", "3"]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+    arguments = ["audit", "--endpoint-url", localstack, "--format", "json"]
+    arguments += ["--role-arn", TEMPLATE, "--accounts", ",".join(members), "--concurrency", "3"]
+    done = run_in_process(arguments, env)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["mode"] == "accounts"

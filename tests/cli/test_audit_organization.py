@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from harness.cli import run_in_process
 from harness.iam import trusting_account
 from harness.localstack import account_session
 from harness.moto import MotoServer, moto_server, organizations_client
@@ -90,8 +90,7 @@ def run_cli(localstack: str, organizations: str, *arguments: str) -> subprocess.
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ENDPOINT_URL_ORGANIZATIONS": organizations,
     }
-    command = [sys.executable, "-m", "mfa_required.cli", "audit", "--endpoint-url", localstack, *arguments]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+    return run_in_process(["audit", "--endpoint-url", localstack, *arguments], env)
 
 
 def classes(report: dict[str, Any]) -> dict[tuple[str, str], str]:

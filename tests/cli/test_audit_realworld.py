@@ -11,13 +11,12 @@ Boolean condition operators) and LocalStack 2026.3's policy validation rejects (
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from harness import realworld
+from harness.cli import run_in_process
 from harness.localstack import client
 
 XDIST_GROUP = "audit-realworld"
@@ -81,14 +80,7 @@ def audited(localstack: str) -> dict[str, dict[str, Any]]:
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "mfa_required.cli", "audit", "--endpoint-url", localstack, "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    done = run_in_process(["audit", "--endpoint-url", localstack, "--format", "json"], env)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert [a["status"] for a in report["accounts"]] == ["ok"]
