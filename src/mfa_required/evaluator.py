@@ -963,13 +963,16 @@ class PolicySet:
         self._by_action: dict[str, tuple[_Statement, ...]] = {}
 
     def evaluate(self, request: Request) -> Result:
+        return self._evaluate(request, _normalize_context(request.context))
+
+    def _evaluate(self, request: Request, ctx: _Ctx) -> Result:
+        """evaluate, with the request's context already normalised (one request, several policy sets)."""
         action = request.action.lower()
         candidates = self._by_action.get(action)
         if candidates is None:  # the action test is context-free, so remember which statements pass it
             candidates = tuple(s for s in self._statements if s.takes(action))
             if len(self._by_action) < 65536:
                 self._by_action[action] = candidates
-        ctx = _normalize_context(request.context)
         denies: list[Match] = []
         allows: list[Match] = []
         for s in candidates:
@@ -1068,13 +1071,14 @@ class ServiceControlPolicies:
             raise PolicyError("SCP levels: at least one level (the organization root) is needed")
         self.levels = tuple(cached_policy_set(level) for level in levels)
 
-    def evaluate(self, request: Request) -> tuple[str, tuple[LevelMatch, ...], int | None]:
+    def evaluate(self, request: Request, _ctx: _Ctx | None = None) -> tuple[str, tuple[LevelMatch, ...], int | None]:
         """(decision of the SCP layer alone, the statements that decide it, the first level that refuses or None)."""
+        ctx = _normalize_context(request.context) if _ctx is None else _ctx
         allows: list[LevelMatch] = []
         refused: int | None = None
         denies: list[LevelMatch] = []
         for index, level in enumerate(self.levels):
-            result = level.evaluate(request)
+            result = level._evaluate(request, ctx)
             matches = tuple(LevelMatch(index, m) for m in result.matched)
             if result.decision == "ExplicitlyDenied":
                 denies += matches
@@ -1124,8 +1128,9 @@ def evaluate_with_scps(
     denies it implicitly; else the identity policies decide."""
     identity = policies if isinstance(policies, PolicySet) else cached_policy_set(policies)
     chain = scps if isinstance(scps, ServiceControlPolicies) else cached_service_control_policies(scps)
-    scp_decision, scp_matched, refused = chain.evaluate(request)
-    result = identity.evaluate(request)
+    ctx = _normalize_context(request.context)  # once for every level and the identity policies
+    scp_decision, scp_matched, refused = chain.evaluate(request, ctx)
+    result = identity._evaluate(request, ctx)
     if scp_decision == "ExplicitlyDenied":
         denies = tuple(m for m in result.matched if m.effect == "Deny")
         return OrganizationResult("ExplicitlyDenied", denies, scp_matched, None, refused)
