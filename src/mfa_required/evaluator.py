@@ -1071,9 +1071,11 @@ class ServiceControlPolicies:
             raise PolicyError("SCP levels: at least one level (the organization root) is needed")
         self.levels = tuple(cached_policy_set(level) for level in levels)
 
-    def evaluate(self, request: Request, _ctx: _Ctx | None = None) -> tuple[str, tuple[LevelMatch, ...], int | None]:
+    def evaluate(self, request: Request) -> tuple[str, tuple[LevelMatch, ...], int | None]:
         """(decision of the SCP layer alone, the statements that decide it, the first level that refuses or None)."""
-        ctx = _normalize_context(request.context) if _ctx is None else _ctx
+        return self._evaluate(request, _normalize_context(request.context))
+
+    def _evaluate(self, request: Request, ctx: _Ctx) -> tuple[str, tuple[LevelMatch, ...], int | None]:
         allows: list[LevelMatch] = []
         refused: int | None = None
         denies: list[LevelMatch] = []
@@ -1129,7 +1131,7 @@ def evaluate_with_scps(
     identity = policies if isinstance(policies, PolicySet) else cached_policy_set(policies)
     chain = scps if isinstance(scps, ServiceControlPolicies) else cached_service_control_policies(scps)
     ctx = _normalize_context(request.context)  # once for every level and the identity policies
-    scp_decision, scp_matched, refused = chain.evaluate(request, ctx)
+    scp_decision, scp_matched, refused = chain._evaluate(request, ctx)
     result = identity._evaluate(request, ctx)
     if scp_decision == "ExplicitlyDenied":
         denies = tuple(m for m in result.matched if m.effect == "Deny")
