@@ -23,7 +23,7 @@ UV_INSTALL := $(UV) pip install --quiet
 
 help:
 	@echo "make demo   start LocalStack, apply examples/complete, print the policy, its access matrix and the audit, clean up"
-	@echo "make test   everything CI runs: lint, offline terraform tests, evaluator, oracle, plan and apply tiers"
+	@echo "make test   everything CI runs: lint (validate aside), offline terraform tests, evaluator, oracle, plan and apply tiers"
 	@echo "make lint   terraform fmt/validate, checkov, ruff, mypy, docs up to date"
 	@echo "make docs   regenerate the README tables and behaviour section"
 	@echo "make bench  benchmarks of this project's code (writes bench/results.md); PHASES=a,b for others (bench/README.md)"
@@ -63,7 +63,13 @@ $(ORACLE_MODULES)/.installed: tests/oracle/package.json tests/oracle/package-loc
 
 setup: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(CHECKOV_VENV)/.installed $(ORACLE_MODULES)/.installed
 
-test: setup lint
+# make test runs every lint step but `terraform validate`: the plan tiers plan every directory it checks (the root
+# module, modules/scp, each example: tests/module/test_examples.py), and a plan validates first. make lint runs all.
+TEST_LINT_STEPS := fmt checkov parliament ruff mypy docs
+
+test: setup
+	@echo "==> lint ($(TEST_LINT_STEPS); validate is in the plan tiers)"
+	@bash tools/lint.sh $(TEST_LINT_STEPS)
 	@echo "==> pytest (terraform offline tier, evaluator, oracle, plan and apply tiers against LocalStack)"
 	@$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
