@@ -24,7 +24,7 @@ import boto3
 import pytest
 import yaml
 
-from harness.cli import run_in_process
+from harness.cli import NO_AWS_CONFIGURATION, aws_env, run_in_process
 from harness.localstack import account_session, client
 from harness.paths import REPO_ROOT
 from harness.readme import seed_document
@@ -145,21 +145,9 @@ module "mfa_required" {
 """
 
 
-def audit_env(account: str) -> dict[str, str]:
-    return {
-        "PATH": "/usr/bin:/bin",
-        "AWS_ACCESS_KEY_ID": account,
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-
-
 def run_audit(localstack: str, account: str, *args: str) -> subprocess.CompletedProcess[str]:
     """The audit command, in this process (harness.cli); the tests of its failures run it as a process."""
-    return run_in_process(["audit", "--endpoint-url", localstack, *args], audit_env(account))
+    return run_in_process(["audit", "--endpoint-url", localstack, *args], aws_env(account))
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +222,7 @@ def test_clear_errors_without_traceback(localstack: str) -> None:
         [sys.executable, "-m", "mfa_required.cli", "audit", "--endpoint-url", "http://127.0.0.1:9", "--format", "json"],
         capture_output=True,
         text=True,
-        env=audit_env(ACCOUNT),
+        env=aws_env(ACCOUNT),
         timeout=120,
         check=False,
     )
@@ -244,12 +232,7 @@ def test_clear_errors_without_traceback(localstack: str) -> None:
         [sys.executable, "-m", "mfa_required.cli", "audit", "--endpoint-url", localstack],
         capture_output=True,
         text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        },
+        env=NO_AWS_CONFIGURATION,
         timeout=120,
         check=False,
     )

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from botocore.awsrequest import AWSResponse
 
-from harness.cli import run_in_process
+from harness.cli import aws_env, run_in_process
 from harness.iam import trusting_account
 from harness.localstack import account_session
 from harness.readme import seed_document
@@ -89,18 +89,9 @@ def expected_counts(users: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def test_three_accounts_through_the_command_line(localstack: str, members: dict[str, Any]) -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "AWS_ACCESS_KEY_ID": MANAGEMENT,
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
     arguments = ["audit", "--endpoint-url", localstack, "--format", "json"]
     arguments += ["--role-arn", TEMPLATE, "--accounts", ",".join(members), "--concurrency", "3"]
-    done = run_in_process(arguments, env)
+    done = run_in_process(arguments, aws_env(MANAGEMENT))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["mode"] == "accounts"

@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from harness.cli import run_in_process
+from harness.cli import aws_env, run_in_process
 from harness.iam import trusting_account
 from harness.localstack import account_session
 from harness.moto import MotoServer, moto_server, organizations_client
@@ -80,16 +80,7 @@ def organization(moto: MotoServer, localstack: str) -> dict[str, str]:
 
 
 def run_cli(localstack: str, organizations: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "AWS_ACCESS_KEY_ID": MANAGEMENT,
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL_ORGANIZATIONS": organizations,
-    }
+    env = aws_env(MANAGEMENT, AWS_ENDPOINT_URL_ORGANIZATIONS=organizations)
     return run_in_process(["audit", "--endpoint-url", localstack, *arguments], env)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from harness import realworld
-from harness.cli import run_in_process
+from harness.cli import aws_env, run_in_process
 from harness.localstack import client
 
 XDIST_GROUP = "audit-realworld"
@@ -71,16 +71,7 @@ def seed(iam: Any) -> None:
 def audited(localstack: str) -> dict[str, dict[str, Any]]:
     """The account seeded and audited once through the CLI (JSON): the users' reports by name."""
     seed(client(localstack, "iam", ACCOUNT))
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "AWS_ACCESS_KEY_ID": ACCOUNT,
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    done = run_in_process(["audit", "--endpoint-url", localstack, "--format", "json"], env)
+    done = run_in_process(["audit", "--endpoint-url", localstack, "--format", "json"], aws_env(ACCOUNT))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert [a["status"] for a in report["accounts"]] == ["ok"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import NO_AWS_CONFIGURATION
 from harness.paths import DATA_DIR, REPO_ROOT
 
 XDIST_GROUP = "wheel"  # one build and install of the wheel, on one worker
@@ -106,12 +107,7 @@ def test_audit_from_the_wheel(installed: Path, tmp_path: Path) -> None:
         text=True,
         timeout=120,
         check=False,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        },
+        env=NO_AWS_CONFIGURATION,
     )
     assert no_credentials.returncode == 2 and "no AWS credentials found" in no_credentials.stderr
 

@@ -15,6 +15,20 @@ from unittest import mock
 
 from mfa_required import cli
 
+# No AWS configuration of the machine's own: no config or credentials file, no instance metadata.
+NO_AWS_CONFIGURATION = {
+    "PATH": "/usr/bin:/bin",
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def aws_env(account: str, **extra: str) -> dict[str, str]:
+    """The environment of a command run as `account` against LocalStack (its keys name the account), plus extra."""
+    keys = {"AWS_ACCESS_KEY_ID": account, "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}
+    return NO_AWS_CONFIGURATION | keys | extra
+
 
 def run_in_process(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """`mfa-required ARGUMENTS` with exactly `env` as its environment and an empty, non-terminal stdin."""

