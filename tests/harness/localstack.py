@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,38 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
+def start_server(
+    command: Sequence[str],
+    log_path: Path,
+    ready: Callable[[], bool],
+    timeout: float,
+    error: Callable[[str], Exception],
+    env: Mapping[str, str] | None = None,
+    grace: float = 10,
+) -> subprocess.Popen[bytes]:
+    """Start a server in a process group of its own that dies with the harness, its output in log_path, and wait until
+    ready() holds; `error(what happened)` is raised if it exits first or is not ready in time (it is then stopped)."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            list(command),
+            env=None if env is None else dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise error(f"exited with code {process.returncode}")
+        if ready():
+            return process
+        time.sleep(0.1)
+    stop_process_group(process, grace=grace)
+    raise error(f"was not ready after {timeout:.0f} s")
+
+
 class LocalStackProcess:
     """One LocalStack (host mode) on a free loopback port, with its log kept in workdir."""
 
@@ -90,25 +122,16 @@ class LocalStackProcess:
             "SERVICES": ",".join(SERVICES),
             "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
         }
-        with open(self.log_path, "wb") as log:
-            self._process = subprocess.Popen(
-                [str(python), "-m", "localstack.runtime.main"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise LocalStackError(f"LocalStack exited with code {self._process.returncode}.\n{self.log_tail()}")
-            if is_ready(self.endpoint):
-                return self.endpoint
-            time.sleep(0.2)
-        self.stop()
-        raise LocalStackError(f"LocalStack was not ready after {timeout:.0f} s.\n{self.log_tail()}")
+        self._process = start_server(
+            [str(python), "-m", "localstack.runtime.main"],
+            self.log_path,
+            lambda: is_ready(self.endpoint),
+            timeout,
+            lambda message: LocalStackError(f"LocalStack {message}.\n{self.log_tail()}"),
+            env=env,
+            grace=15,
+        )
+        return self.endpoint
 
     def stop(self) -> None:
         process, self._process = self._process, None

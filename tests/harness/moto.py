@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.localstack import _die_with_parent, free_port, stop_process_group
+from harness.localstack import free_port, start_server, stop_process_group
 from harness.timings import timed
 
 # werkzeug's access log: 127.0.0.1 - - [30/Nov/2026 05:40:00] "POST / HTTP/1.1" 500 -
@@ -45,26 +44,21 @@ class MotoServer:
         if not executable.exists():
             raise MotoError(f"{executable} is missing: run `make setup` (moto[server] is in requirements/harness.txt)")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "wb") as log:
-            self._process = subprocess.Popen(
-                [str(executable), "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise MotoError(f"moto_server exited with code {self._process.returncode}.\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):
-                    return self.endpoint
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise MotoError(f"moto_server was not ready after {timeout:.0f} s.\n{self.log_tail()}")
+        self._process = start_server(
+            [str(executable), "-H", "127.0.0.1", "-p", str(self.port)],
+            self.log_path,
+            self._answers,
+            timeout,
+            lambda message: MotoError(f"moto_server {message}.\n{self.log_tail()}"),
+        )
+        return self.endpoint
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):
+                return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         process, self._process = self._process, None
