@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -232,6 +232,17 @@ def account_and_partition(policy: Mapping[str, Any]) -> tuple[str, str]:
     return account or DEFAULT_ACCOUNT, partition or DEFAULT_PARTITION
 
 
+def persona_requests(account: str, partition: str) -> Iterator[tuple[tuple[str, str, str], Request]]:
+    """Each (persona, user, row) of a matrix and its request, in the order of the table."""
+    for persona in PERSONAS:
+        for user in USERS:
+            context = persona.context(user, account, partition)
+            principal = persona.principal(user, account, partition)
+            for row in ROWS:
+                request = Request(row.action, row.resource(user, account, partition), context, principal)
+                yield (persona.key, user.name, row.key), request
+
+
 def cell_requests(
     policy: Mapping[str, Any], account: str, partition: str
 ) -> dict[CellKey, tuple[list[Mapping[str, Any]], Request]]:
@@ -239,13 +250,8 @@ def cell_requests(
     out: dict[CellKey, tuple[list[Mapping[str, Any]], Request]] = {}
     for mode in MODES:
         policies = [policy, ALLOW_ALL] if mode == "beside-allow-all" else [policy]
-        for persona in PERSONAS:
-            for user in USERS:
-                context = persona.context(user, account, partition)
-                principal = persona.principal(user, account, partition)
-                for row in ROWS:
-                    request = Request(row.action, row.resource(user, account, partition), context, principal)
-                    out[persona.key, user.name, row.key, mode] = (policies, request)
+        for (persona, user, row), request in persona_requests(account, partition):
+            out[persona, user, row, mode] = (policies, request)
     return out
 
 

@@ -13,8 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mfa_required.evaluator import FULL_AWS_ACCESS, Request, cached_policy_set, evaluate_with_scps
-from mfa_required.matrix import ALLOW_ALL, MODES, ROWS, Cell, CellKey, Matrix, account_and_partition
-from mfa_required.personas import PERSONAS, USERS
+from mfa_required.matrix import ALLOW_ALL, MODES, Cell, CellKey, Matrix, account_and_partition, persona_requests
 
 __all__ = ["LEVEL_NAMES", "cell_requests", "compute", "levels"]
 
@@ -34,13 +33,8 @@ def cell_requests(scp: Mapping[str, Any], account: str, partition: str) -> dict[
     out: dict[CellKey, ScpQuestion] = {}
     for mode in MODES:
         identity: Sequence[Mapping[str, Any]] = IDENTITY[mode]
-        for persona in PERSONAS:
-            for user in USERS:
-                context = persona.context(user, account, partition)
-                principal = persona.principal(user, account, partition)
-                for row in ROWS:
-                    request = Request(row.action, row.resource(user, account, partition), context, principal)
-                    out[persona.key, user.name, row.key, mode] = (list(identity), chain, request)
+        for (persona, user, row), request in persona_requests(account, partition):
+            out[persona, user, row, mode] = (list(identity), chain, request)
     return out
 
 
