@@ -82,7 +82,7 @@ def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], w
         for name in SINGLE_ACCOUNT_EXAMPLES
     }
     root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples))
-    return PlanSummary.from_plan(terraform(root, tf_env).plan(output=True))
+    return PlanSummary.from_plan(terraform(root, tf_env, shared_provider=True).plan(output=True))
 
 
 def pytest_report_header() -> str:
