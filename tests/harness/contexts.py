@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import re
 from typing import Any
 
 ACCOUNT = "123456789012"
@@ -41,11 +42,16 @@ SENSITIVE: list[tuple[str, str]] = [
 ]
 
 
-def exempt_patterns(policy: dict[str, Any]) -> list[str]:
-    """The lower-cased NotAction patterns of the catch-all Deny (DenyAllExceptListedIfNoMFA)."""
+def exempt_patterns(policy: dict[str, Any]) -> re.Pattern[str]:
+    """The catch-all Deny's (DenyAllExceptListedIfNoMFA) NotAction patterns, as one case-insensitive expression."""
     statement = next(s for s in policy["Statement"] if s.get("Sid") == "DenyAllExceptListedIfNoMFA")
-    return [p.lower() for p in statement["NotAction"]]
+    return action_patterns(statement["NotAction"])
 
 
-def is_exempt(action: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(action.lower(), p) for p in patterns)
+def action_patterns(patterns: list[str]) -> re.Pattern[str]:
+    """IAM action patterns (`*` and `?` wildcards, any letter case) as one expression."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns), re.IGNORECASE)
+
+
+def is_exempt(action: str, patterns: re.Pattern[str]) -> bool:
+    return patterns.match(action) is not None

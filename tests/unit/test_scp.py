@@ -272,9 +272,12 @@ def test_no_mfa_is_denied_whatever_else_is_missing(name: str) -> None:
 ALICE_NAME = {"aws:username": "alice"}
 
 
-def in_partition(policy: dict[str, Any], arn: str) -> str:
+PARTITIONS = {name: account_and_partition(policy)[1] for name, policy in SCPS.items()}
+
+
+def in_partition(name: str, arn: str) -> str:
     """An ARN of the aws partition in the partition the SCP names (partition-aws-cn)."""
-    return arn.replace("arn:aws:", f"arn:{account_and_partition(policy)[1]}:", 1)
+    return arn.replace("arn:aws:", f"arn:{PARTITIONS[name]}:", 1)
 
 
 GUARD_CASES: list[tuple[str, str, str, list[dict[str, str | None]]]] = [
@@ -337,7 +340,7 @@ def test_guard_statements_deny_whatever_else_is_missing(name: str) -> None:
         for given_keys, keys in itertools.product(contexts, SUBSETS):
             context = {k: v for k, v in (keys | given_keys | ALICE_NAME).items() if v is not None}
             checked += 1
-            request = Request(action, in_partition(SCPS[name], resource), context, in_partition(SCPS[name], ALICE))
+            request = Request(action, in_partition(name, resource), context, in_partition(name, ALICE))
             result = evaluate_with_scps(IDENTITY, request, CHAINS[name])
             if result.decision != "ExplicitlyDenied" or sid not in {m.match.sid for m in result.scp_matched}:
                 escaped.append(f"{sid}: {action} with {sorted(context.items())}")
@@ -352,7 +355,7 @@ def test_oracle_agrees_on_the_guard_statements() -> None:
                 keys = SUBSETS[(i * 37 + len(questions)) % len(SUBSETS)]
                 context = {k: v for k, v in (keys | given_keys | ALICE_NAME).items() if v is not None}
                 levels = scp_matrix.levels(SCPS[name])
-                request = Request(action, in_partition(SCPS[name], resource), context, in_partition(SCPS[name], ALICE))
+                request = Request(action, in_partition(name, resource), context, in_partition(name, ALICE))
                 if not known_deviation([ALLOW_ALL, *(p for level in levels for p in level)], request):
                     questions.append(([ALLOW_ALL], request, levels))
     with Oracle() as oracle:
