@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from mfa_required.evaluator import (
     cached_policy_set,
     evaluate_with_scps,
 )
-from mfa_required.matrix import ALLOW_ALL, account_and_partition
+from mfa_required.matrix import ALLOW_ALL, Matrix, account_and_partition
 from mfa_required.personas import PERSONAS, USERS
 
 SCPS = {
@@ -188,10 +189,15 @@ CELLS_PER_MATRIX = len(PERSONAS) * len(USERS) * len(matrix_rows.ROWS) * len(matr
 MAX_DEVIATING_CELLS_PER_SCP = 140
 
 
+@cache  # three tests read each SCP's matrix
+def scp_matrix_of(name: str) -> Matrix:
+    return scp_matrix.compute(SCPS[name])
+
+
 def test_evaluator_agrees_with_oracle_on_every_scp_matrix_cell() -> None:
     questions, deviating = [], []
     for name, policy in SCPS.items():
-        matrix = scp_matrix.compute(policy)
+        matrix = scp_matrix_of(name)
         for key, (identity, levels, request) in scp_matrix.cell_requests(
             policy, matrix.account, matrix.partition
         ).items():
@@ -217,13 +223,13 @@ def test_evaluator_agrees_with_oracle_on_every_scp_matrix_cell() -> None:
 
 
 def test_the_scp_alone_grants_nothing() -> None:
-    for name, policy in SCPS.items():
-        decisions = {cell.decision for key, cell in scp_matrix.compute(policy).cells.items() if key[3] == "alone"}
+    for name in SCPS:
+        decisions = {cell.decision for key, cell in scp_matrix_of(name).cells.items() if key[3] == "alone"}
         assert decisions == {"ImplicitlyDenied", "ExplicitlyDenied"}, name
 
 
 def test_role_sessions_are_untouched_and_user_sessions_are_guarded() -> None:
-    matrix = scp_matrix.compute(SCPS["default"])
+    matrix = scp_matrix_of("default")
     beside = {key: cell.decision for key, cell in matrix.cells.items() if key[3] == "beside-allow-all"}
     role = {d for key, d in beside.items() if key[0] == "role"}
     assert role == {"Allowed", "ImplicitlyDenied"}  # implicitly: only where a trust or key policy is missing
