@@ -26,6 +26,8 @@ SINGLE_ACCOUNT_EXAMPLES = ("basic", "complete", "programmatic-mfa", "seed-compat
 MULTI_ACCOUNT_EXAMPLES = ("multi-account",)
 ORGANIZATION_EXAMPLES = ("organization-scp",)
 PLAN_CASES: dict[str, dict[str, Any]] = yaml.safe_load((MODULE_TESTS_DIR / "plan_cases.yaml").read_text())
+# The default configuration alone: a root with one configuration shares the worker's provider process.
+LOCALSTACK_PROVIDER = 'provider "aws" {\n  region = "us-east-1"\n}\n'
 PROVIDERS = """
 provider "aws" {
   region = "us-east-1"

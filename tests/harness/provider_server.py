@@ -33,7 +33,8 @@ REATTACH_LINE = re.compile(r"TF_REATTACH_PROVIDERS='(?P<value>\{.*\})'")
 PROVIDER_BLOCK = re.compile(r'(?m)^provider\s+"aws"\s*\{')
 # The provider's environment is the command's, but for what only terraform reads.
 TERRAFORM_ONLY = ("TF_CLI_CONFIG_FILE", "TF_IN_AUTOMATION", "TF_INPUT", "TF_REATTACH_PROVIDERS", "CHECKPOINT_DISABLE")
-NOT_SHARED = (*TERRAFORM_ONLY, "AWS_CA_BUNDLE")
+# pytest names the running test in the environment, which the provider never reads.
+NOT_SHARED = (*TERRAFORM_ONLY, "AWS_CA_BUNDLE", "PYTEST_CURRENT_TEST")
 
 
 class ProviderServerError(RuntimeError):

@@ -16,11 +16,10 @@ import pytest
 
 from harness.iam import IamWorld
 from harness.paths import EXAMPLES_DIR
-from harness.plans import SINGLE_ACCOUNT_EXAMPLES, example_module, example_vars
+from harness.plans import LOCALSTACK_PROVIDER, SINGLE_ACCOUNT_EXAMPLES, example_module, example_vars
 from harness.terraform import format_module_args, plan_exit_code, root_from_example, root_from_text, terraform
 
 XDIST_GROUP = "apply"
-PROVIDER = 'provider "aws" {\n  region = "us-east-1"\n}\n'
 # What each example attaches, given example_vars(): users and groups, and members of a created group.
 ATTACHMENTS: dict[str, dict[str, Any]] = {
     "basic": {"users": [], "groups": ["developers"], "members": {}},
@@ -61,7 +60,9 @@ def applied(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], wo
             f'module "{name}" {{\n  source = "{source}"\n{arguments}\n}}\n'
             f'output "{name}" {{\n  value = module.{name}\n}}\n'
         )
-    tf = terraform(root_from_text(workdir / "root", PROVIDER + "\n".join(blocks)), tf_env, shared_provider=True)
+    tf = terraform(
+        root_from_text(workdir / "root", LOCALSTACK_PROVIDER + "\n".join(blocks)), tf_env, shared_provider=True
+    )
     steps: dict[str, Any] = {"before": read_world(world)}
     try:
         tf.apply()

@@ -45,7 +45,8 @@ def localise(block: str, name: str) -> str:
 
 
 def blocks(cases: dict[str, dict[str, Any]], sources: dict[str, Path] | None = None) -> str:
-    out = [OFFLINE_PROVIDER, OFFLINE_CHINA]
+    # The china configuration only where a case uses it: a root with one configuration shares the worker's provider.
+    out = [OFFLINE_PROVIDER, *([OFFLINE_CHINA] if any(case.get("provider") for case in cases.values()) else [])]
     for name, case in cases.items():
         provider = f"\n  providers = {{ aws = aws.{case['provider']} }}" if case.get("provider") else ""
         source = (sources or {}).get(name, MODULE)

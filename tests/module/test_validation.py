@@ -12,7 +12,7 @@ import yaml
 
 from harness.iam import IamWorld
 from harness.paths import MODULE_TESTS_DIR, REPO_ROOT
-from harness.plans import OFFLINE_PROVIDER, PROVIDERS, module_blocks
+from harness.plans import LOCALSTACK_PROVIDER, OFFLINE_PROVIDER, module_blocks
 from harness.terraform import module_copies, offline_environment, root_from_text, run, terraform
 
 XDIST_GROUP = "validation"
@@ -78,7 +78,7 @@ def test_bad_input_creates_nothing(
     before = (world.local_policies(), world.groups())
     workdir = tmp_path_factory.mktemp("invalid-witness")
     witness = {WITNESS: CASES[WITNESS] | {"source": module_copies(workdir, [WITNESS], REPO_ROOT)[WITNESS]}}
-    root = root_from_text(workdir, PROVIDERS + module_blocks(witness))
+    root = root_from_text(workdir, LOCALSTACK_PROVIDER + module_blocks(witness))
     result = run(terraform(root, tf_env, shared_provider=True), "apply", "-auto-approve")
     assert result.returncode == 1
     assert not missing_messages({WITNESS: CASES[WITNESS]}, result.stderr), result.stderr[-4000:]
