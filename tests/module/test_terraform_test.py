@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 from harness.paths import MODULE_TESTS_DIR, REPO_ROOT
-from harness.terraform import BUILD_DIR, cli_config
+from harness.terraform import offline_environment, terraform
 
 
 def test_terraform_test_offline_tier(tmp_path: Path) -> None:
@@ -18,14 +17,11 @@ def test_terraform_test_offline_tier(tmp_path: Path) -> None:
     (tmp_path / "tests").mkdir()
     for path in MODULE_TESTS_DIR.glob("*.tftest.hcl"):
         shutil.copy(path, tmp_path / "tests")
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config(BUILD_DIR / "terraform.tfrc"))}
-
-    def terraform(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["terraform", *args, "-no-color"], cwd=tmp_path, env=env, capture_output=True, text=True)
-
-    init = terraform("init", "-backend=false", "-input=false")
-    assert init.returncode == 0, init.stderr
-    result = terraform("test")
+    # The mocked provider takes its schema from the real one: from the worker's provider process.
+    tf = terraform(tmp_path, offline_environment(), shared_provider=True)
+    result = subprocess.run(
+        ["terraform", "test", "-no-color"], cwd=tmp_path, env=tf.env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     runs = len(re.findall(r"^run \"", "".join(p.read_text() for p in (tmp_path / "tests").glob("*.tftest.hcl")), re.M))
     assert re.search(rf"Success! {runs} passed, 0 failed", result.stdout), result.stdout
