@@ -91,7 +91,7 @@ docs: $(VENV)/.installed
 	@$(VENV)/bin/python -m tools.behaviour
 	@$(VENV)/bin/python -m tools.behaviour --scp
 
-# PHASES=overhead,scaling,accounts re-runs phases outside the default set (bench/README.md); empty: the default set.
+# PHASES=overhead,scaling,accounts,scp re-runs phases outside the default set (bench/README.md); empty: the default set.
 PHASES ?=
 bench: setup
 	@$(WITH_HARNESS) $(VENV)/bin/python -m bench $(if $(PHASES),--only $(PHASES))

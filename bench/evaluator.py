@@ -46,7 +46,7 @@ POLICIES_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "policie
 BENCH_SCRIPT = ORACLE_DIR / "bench.mjs"
 SEED = 20260105
 GENERATED = 10_000
-ROUNDS = 5
+ROUNDS = 3
 TARGET = 4.0
 
 # Actions of the module's statements that the matrix rows do not ask about, plus a few unrelated ones.

@@ -99,7 +99,7 @@ def make_test(checkout: Path, workdir: Path, name: str, log: Callable[[str], Non
 
     # make's phases: set-up until lint starts, lint steps, pytest.
     steps = [(name, b - a) for (a, name), (b, _) in zip(marks, marks[1:], strict=False)]
-    lint_at = next((t for t, name in marks if name == "lint"), None)
+    lint_at = next((t for t, name in marks if name.startswith("lint")), None)  # "lint (its steps; ...)"
     pytest_at = next((t for t, name in marks if name.startswith("pytest")), None)
     make_phases = {
         "set-up (make's install steps)": lint_at if lint_at is not None else 0.0,
@@ -207,7 +207,11 @@ def render(result: dict[str, Any]) -> str:
     names = list(dict.fromkeys(name for t in runs.values() for name, _ in t["make_steps"] if name != "start"))
     parts.append(
         table(
-            ["make step (from its `==>` line to the next)", *runs],
+            [
+                "make step (from its `==>` line to the next; lint's steps run side by side, each shown once it and the "
+                "steps before it have ended)",
+                *runs,
+            ],
             [
                 [name, *(f"{steps[title][name]:.1f} s" if name in steps[title] else "–" for title in runs)]
                 for name in names

@@ -48,6 +48,8 @@ BOOLEANS = (
 EXEMPT = [f"arn:aws:iam::*:user/break-glass-{i}" for i in range(3)]  # three fit beside the defaults
 ACTIONS = [f"iam:GetAccountSummary{i}" for i in range(10)]  # names of a typical length; not validated as real
 EXAMPLE_STEPS = ("plan", "apply", "no-change plan", "destroy")
+ON_DEMAND = True  # the size limit is a test (test_scp_module.py); the times are terraform on moto: bench/README.md
+
 TITLE = "`modules/scp`: SCP size against 5,120 characters, and the organisation example on moto"
 
 

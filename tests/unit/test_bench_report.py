@@ -20,5 +20,5 @@ def test_results_md_is_rendered_from_results_json() -> None:
 
 
 def test_default_phases_measure_this_project() -> None:
-    assert default_phases() == [name for name in PHASES if name not in {"overhead", "scaling", "accounts"}]
+    assert default_phases() == [name for name in PHASES if name not in {"overhead", "scaling", "accounts", "scp"}]
     assert {"evaluator", "audit", "make-test"} <= set(default_phases())
