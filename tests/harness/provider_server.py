@@ -82,6 +82,9 @@ class ProviderServer:
             self.reattach = json.dumps({PROVIDER_ADDRESS: json.loads(match["value"])[PROVIDER_ADDRESS]})
         return bool(match)
 
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
     def stop(self) -> None:
         stop_process_group(self._process, grace=5)
 
@@ -100,7 +103,7 @@ class ProviderServers:
             return None
         binary = installed_provider(root)
         key = (binary, tuple(sorted((k, v) for k, v in env.items() if k not in NOT_SHARED)))
-        if key not in self._servers:
+        if key not in self._servers or not self._servers[key].alive():  # a provider that crashed is started again
             log_path = self.workdir / f"provider-{len(self._servers)}.log"
             self._servers[key] = ProviderServer(binary, env, log_path)
         return self._servers[key].reattach

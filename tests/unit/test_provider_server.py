@@ -36,3 +36,26 @@ def test_no_process_for_several_configurations_or_an_https_endpoint(tmp_path: Pa
     assert servers.reattach(one, {"AWS_ENDPOINT_URL": "https://iam.amazonaws.com"}) is None
     assert servers.reattach(one, {}) is None
     assert not (tmp_path / "servers").exists()
+
+
+def test_a_provider_that_ended_is_started_again(tmp_path: Path) -> None:
+    """A stand-in for the provider binary that announces itself as `-debug` does; stopped, it is replaced."""
+    root = write(tmp_path / "root", {"main.tf": LOCALSTACK_PROVIDER})
+    binary = (
+        root / ".terraform/providers/registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64/terraform-provider-aws"
+    )
+    announce = '\tTF_REATTACH_PROVIDERS=\'{"registry.terraform.io/hashicorp/aws":{"Pid":PID}}\'\n'
+    script = '#!/bin/sh\nsed "s/PID/$$/" "$(dirname "$0")/announce"\nexec sleep 60\n'
+    write(binary.parent, {"announce": announce, binary.name: script})
+    binary.chmod(0o755)
+    servers = ProviderServers(tmp_path / "servers")
+    try:
+        first = servers.reattach(root, LOCAL_ENDPOINT)
+        assert first and servers.reattach(root, LOCAL_ENDPOINT) == first  # one process for one environment
+        assert servers.reattach(root, LOCAL_ENDPOINT | {"AWS_ACCESS_KEY_ID": "111111111111"}) != first
+        (server,) = [s for s in servers._servers.values() if s.reattach == first]
+        server.stop()
+        again = servers.reattach(root, LOCAL_ENDPOINT)
+        assert again and again != first
+    finally:
+        servers.stop()
