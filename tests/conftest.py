@@ -25,8 +25,9 @@ from harness.plans import (
 from harness.terraform import environment, root_from_example, root_from_text, terraform
 
 # xdist groups (a module's XDIST_GROUP) and the check that they hold; the `localstack` marker on every test that
-# needs LocalStack (the offline tier is `-m "not localstack"`); pytester, for the test of that marking.
-pytest_plugins = ("harness.groups", "harness.tiers", "pytester")
+# needs LocalStack (the offline tier is `-m "not localstack"`); the worker's AWS provider processes, which terraform
+# commands attach to; pytester, for the test of that marking.
+pytest_plugins = ("harness.groups", "harness.tiers", "harness.provider_server", "pytester")
 
 LOCALSTACK_LOGS: list[Path] = []
 
@@ -82,7 +83,7 @@ def plan_all(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], w
         for name in SINGLE_ACCOUNT_EXAMPLES
     }
     root = root_from_text(workdir / "root", PROVIDERS + module_blocks(PLAN_CASES | examples))
-    return PlanSummary.from_plan(terraform(root, tf_env, shared_provider=True).plan(output=True))
+    return PlanSummary.from_plan(terraform(root, tf_env).plan(output=True))
 
 
 def pytest_report_header() -> str:

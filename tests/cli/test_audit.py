@@ -155,7 +155,7 @@ def audited(localstack: str, tf_env: dict[str, str], tmp_path_factory: pytest.Te
     """The seeded account with the module applied, audited once (json)."""
     seed_account(client(localstack, "iam", ACCOUNT), ACCOUNT)
     root = root_from_text(tmp_path_factory.mktemp("audit") / "root", MODULE % REPO_ROOT)
-    tf = terraform(root, {**tf_env, "AWS_ACCESS_KEY_ID": ACCOUNT}, shared_provider=True)
+    tf = terraform(root, {**tf_env, "AWS_ACCESS_KEY_ID": ACCOUNT})
     tf.apply()
     done = run_audit(localstack, ACCOUNT, "--format", "json")
     assert done.returncode == 0, done.stderr

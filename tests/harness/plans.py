@@ -28,11 +28,9 @@ ORGANIZATION_EXAMPLES = ("organization-scp",)
 PLAN_CASES: dict[str, dict[str, Any]] = yaml.safe_load((MODULE_TESTS_DIR / "plan_cases.yaml").read_text())
 # The default configuration alone: a root with one configuration shares the worker's provider process.
 LOCALSTACK_PROVIDER = 'provider "aws" {\n  region = "us-east-1"\n}\n'
-PROVIDERS = """
-provider "aws" {
-  region = "us-east-1"
-}
-# LocalStack answers GetCallerIdentity with an arn:aws ARN, from which the provider would take its partition;
+PROVIDERS = (
+    LOCALSTACK_PROVIDER
+    + """# LocalStack answers GetCallerIdentity with an arn:aws ARN, from which the provider would take its partition;
 # skipping that request makes the partition follow the region, as it does in those partitions.
 provider "aws" {
   alias                       = "china"
@@ -47,6 +45,7 @@ provider "aws" {
   skip_credentials_validation = true
 }
 """
+)
 # A provider that makes no API call while it is configured; with account_id given, a plan makes none either.
 OFFLINE_PROVIDER = """
 provider "aws" {

@@ -12,6 +12,9 @@ starts one process per configuration for it, as usual. The provider reads creden
 environment, not terraform's: a process serves the commands of one environment. Commands attached to one process run
 one at a time (each xdist worker runs its terraform commands in sequence).
 
+As a pytest plugin (tests/conftest.py loads it), it keeps the servers for the session and stops them at its end;
+outside a test session (`make bench`, `make demo`) terraform starts the provider as it always does.
+
 A process configured a second time with AWS_CA_BUNDLE set fails ("unable to add custom RootCAs HTTPClient"): the
 bundle is dropped from its environment, which only serves plain-HTTP endpoints (LocalStack, moto, the discard port);
 a command with an HTTPS endpoint starts its own provider.
@@ -19,11 +22,13 @@ a command with an HTTPS endpoint starts its own provider.
 
 from __future__ import annotations
 
-import atexit
 import json
 import re
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+import pytest
 
 from harness.localstack import start_server, stop_process_group
 from harness.timings import timed
@@ -90,12 +95,11 @@ class ProviderServer:
 
 
 class ProviderServers:
-    """The servers of this process, one per (binary, environment), started on first use and stopped at exit."""
+    """Servers, one per (binary, environment), started on first use."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self._servers: dict[tuple[Path, tuple[tuple[str, str], ...]], ProviderServer] = {}
-        atexit.register(self.stop)
 
     def reattach(self, root: Path, env: Mapping[str, str]) -> str | None:
         """TF_REATTACH_PROVIDERS for root's commands, or None when root configures the provider more than once."""
@@ -112,3 +116,26 @@ class ProviderServers:
         servers, self._servers = list(self._servers.values()), {}
         for server in servers:
             server.stop()
+
+
+_session: ProviderServers | None = None
+_OWNER = pytest.StashKey[ProviderServers]()
+
+
+def reattach(root: Path, env: Mapping[str, str]) -> str | None:
+    """TF_REATTACH_PROVIDERS for root's commands in this test session; None outside one or where root cannot share."""
+    return None if _session is None else _session.reattach(root, env)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The session's servers (a nested session, as pytester runs, uses its outer session's)."""
+    global _session
+    if _session is None:
+        _session = config.stash[_OWNER] = ProviderServers(Path(tempfile.mkdtemp(prefix="mfa-required-provider-")))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _session
+    if _OWNER in config.stash and config.stash[_OWNER] is _session:
+        _session.stop()
+        _session = None

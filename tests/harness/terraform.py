@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 import tftest
 
 from harness.paths import BUILD_DIR, REPO_ROOT
-from harness.provider_server import ProviderServers
 from harness.timings import timed
 
 MIRROR_ENV = "MFA_REQUIRED_PROVIDER_MIRROR"
@@ -140,21 +138,17 @@ class _TimedTerraformTest(tftest.TerraformTest):
             return super().execute_command(cmd, *cmd_args)
 
 
-_provider_servers: ProviderServers | None = None
+def terraform(root: Path, env: Mapping[str, str]) -> tftest.TerraformTest:
+    """A tftest runner for root, initialised. In a test session, its commands attach to the worker's running AWS
+    provider when root configures it once (harness.provider_server), instead of starting it each time."""
+    # Imported here, not at the top: conftest imports this module before pytest loads provider_server as a plugin,
+    # and a plugin imported earlier escapes pytest's assertion rewriting (with a warning).
+    from harness import provider_server
 
-
-def terraform(root: Path, env: Mapping[str, str], shared_provider: bool = False) -> tftest.TerraformTest:
-    """A tftest runner for root, initialised. With shared_provider, its commands attach to this process's running AWS
-    provider (harness.provider_server) when root has one provider configuration, instead of starting it each time."""
-    global _provider_servers
     tf = _TimedTerraformTest(str(root), env=dict(env))
     tf.setup(upgrade=False)
-    if shared_provider:
-        if _provider_servers is None:
-            _provider_servers = ProviderServers(Path(tempfile.mkdtemp(prefix="mfa-required-provider-")))
-        reattach = _provider_servers.reattach(root, tf.env)
-        if reattach:
-            tf.env["TF_REATTACH_PROVIDERS"] = reattach
+    if shared := provider_server.reattach(root, tf.env):
+        tf.env["TF_REATTACH_PROVIDERS"] = shared
     return tf
 
 

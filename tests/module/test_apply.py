@@ -60,9 +60,7 @@ def applied(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], wo
             f'module "{name}" {{\n  source = "{source}"\n{arguments}\n}}\n'
             f'output "{name}" {{\n  value = module.{name}\n}}\n'
         )
-    tf = terraform(
-        root_from_text(workdir / "root", LOCALSTACK_PROVIDER + "\n".join(blocks)), tf_env, shared_provider=True
-    )
+    tf = terraform(root_from_text(workdir / "root", LOCALSTACK_PROVIDER + "\n".join(blocks)), tf_env)
     steps: dict[str, Any] = {"before": read_world(world)}
     try:
         tf.apply()

@@ -173,9 +173,7 @@ def deployment(
     tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str], world: IamWorld
 ) -> Iterator[Deployment]:
     """Apply, add a member outside terraform, change a behaviour input, rename, plan, destroy; always cleaned up."""
-    deployment = Deployment(
-        terraform(root_from_text(tmp_path_factory.mktemp("lifecycle"), ROOT), tf_env, shared_provider=True), world
-    )
+    deployment = Deployment(terraform(root_from_text(tmp_path_factory.mktemp("lifecycle"), ROOT), tf_env), world)
     iam = world.iam
     try:
         deployment.apply("created", inspect=False, name="lifecycle-mfa", behaviour=json.dumps(DEFAULTS))

@@ -207,7 +207,7 @@ def rollout(
     management, members = localstack_accounts
     env = tf_env | {"AWS_ACCESS_KEY_ID": MANAGEMENT}  # the management account's credentials run terraform
     root = root_from_example(EXAMPLES_DIR / EXAMPLE, tmp_path_factory.mktemp("multi-account"))
-    rollout = Rollout(terraform(root, env, shared_provider=True), management, members)
+    rollout = Rollout(terraform(root, env), management, members)
     try:
         rollout.steps["before"] = {"accounts": rollout.read_back()}
         rollout.apply("applied", accounts=accounts(ENFORCED))
@@ -306,7 +306,7 @@ def rejected(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str]) -
     so that they run on another xdist worker while it goes on (its longest chain of terraform commands)."""
     env = tf_env | {"AWS_ACCESS_KEY_ID": MANAGEMENT}
     root = root_from_example(EXAMPLES_DIR / EXAMPLE, tmp_path_factory.mktemp("multi-account-rejected"))
-    tf = terraform(root, env, shared_provider=True)
+    tf = terraform(root, env)
     sandbox = {"sandbox": {"account_id": "100000000004"}}
     duplicate = {"sandbox": {"account_id": ACCOUNT_IDS[CHANGED]}}
     steps = {}

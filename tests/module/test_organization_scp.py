@@ -49,9 +49,7 @@ def policy_document(client: Any, policy_id: str) -> dict[str, Any]:
 
 def test_example_lifecycle(moto: MotoServer, tmp_path: Any) -> None:
     client = organizations_client(moto.endpoint)
-    tf = terraform(
-        root_from_example(EXAMPLES_DIR / EXAMPLE, tmp_path), environment(moto.endpoint), shared_provider=True
-    )
+    tf = terraform(root_from_example(EXAMPLES_DIR / EXAMPLE, tmp_path), environment(moto.endpoint))
     try:
         tf.apply()
         outputs = tf.output()

@@ -109,7 +109,7 @@ def readme_plan(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str]
     try:
         main_tf = "\n".join(localise(HCL_BLOCKS[index - 1], module_name(index)) for index in USAGE_BLOCKS)
         root = root_from_text(tmp_path_factory.mktemp("readme") / "root", main_tf)
-        yield terraform(root, tf_env, shared_provider=True).plan(output=True)
+        yield terraform(root, tf_env).plan(output=True)
     finally:
         if created_seed and seed_arn:
             delete_policy(iam, seed_arn)
@@ -183,7 +183,7 @@ def test_root_block_plans_in_the_account_it_assumes_a_role_in(
     """Planned alone with account_id set: LocalStack's AssumeRole returns that account's credentials, so the
     policy's ARNs name it (the module reads the account from the caller's identity)."""
     root = root_from_text(tmp_path / "root", localise(HCL_BLOCKS[index - 1]))
-    plan = terraform(root, tf_env, shared_provider=True).plan(output=True, tf_vars={"account_id": MEMBER_ACCOUNT})
+    plan = terraform(root, tf_env).plan(output=True, tf_vars={"account_id": MEMBER_ACCOUNT})
     change = plan.resource_changes["module.mfa_required.aws_iam_policy.this"]
     assert change["change"]["actions"] == ["create"]
     arns = re.findall(r"arn:aws:iam::(\d{12}):", change["change"]["after"]["policy"])

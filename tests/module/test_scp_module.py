@@ -62,7 +62,7 @@ def scp_plan(tmp_path_factory: pytest.TempPathFactory) -> PlanSummary:
     """Every case and every HCL block of the module's README, in one offline plan."""
     readme = "\n".join(localise(block, f"readme_block{i}") for i, block in enumerate(README_BLOCKS, start=1))
     root = root_from_text(tmp_path_factory.mktemp("scp-plan"), blocks(CASES) + "\n" + readme)
-    return PlanSummary.from_plan(terraform(root, offline_environment(), shared_provider=True).plan(output=True))
+    return PlanSummary.from_plan(terraform(root, offline_environment()).plan(output=True))
 
 
 def test_readme_blocks_are_formatted_pin_a_version_and_plan(scp_plan: PlanSummary) -> None:
@@ -160,7 +160,7 @@ def bad_plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     workdir = tmp_path_factory.mktemp(f"scp-invalid-{request.param}")
     sources = module_copies(workdir, STAGES[request.param], MODULE)
     root = root_from_text(workdir, blocks(STAGES[request.param], sources))
-    return request.param, run(terraform(root, offline_environment(), shared_provider=True), "plan")
+    return request.param, run(terraform(root, offline_environment()), "plan")
 
 
 def test_every_bad_input_fails_with_its_message(bad_plan: tuple[str, Any]) -> None:

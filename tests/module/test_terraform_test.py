@@ -18,7 +18,7 @@ def test_terraform_test_offline_tier(tmp_path: Path) -> None:
     for path in MODULE_TESTS_DIR.glob("*.tftest.hcl"):
         shutil.copy(path, tmp_path / "tests")
     # The mocked provider takes its schema from the real one: from the worker's provider process.
-    tf = terraform(tmp_path, offline_environment(), shared_provider=True)
+    tf = terraform(tmp_path, offline_environment())
     result = subprocess.run(
         ["terraform", "test", "-no-color"], cwd=tmp_path, env=tf.env, capture_output=True, text=True, check=False
     )

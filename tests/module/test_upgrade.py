@@ -71,7 +71,7 @@ def test_upgrade_block_adopts_the_seed_policy_in_place(
     iam = world.iam
     arn = seed_policy["Arn"]
     assert arn == f"arn:aws:iam::{LOCALSTACK_ACCOUNT}:policy/{SEED_POLICY_NAME}"
-    tf = terraform(root_from_text(tmp_path / "root", localise(upgrade_block()) + OUTPUTS), tf_env, shared_provider=True)
+    tf = terraform(root_from_text(tmp_path / "root", localise(upgrade_block()) + OUTPUTS), tf_env)
     passed = False
     try:
         tf.apply()

@@ -56,7 +56,7 @@ def offline_plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         for name, case in STAGES[request.param].items()
     }
     root = root_from_text(workdir, OFFLINE_PROVIDER + module_blocks(cases))
-    return {"cases": cases, "result": run(terraform(root, offline_environment(), shared_provider=True), "plan")}
+    return {"cases": cases, "result": run(terraform(root, offline_environment()), "plan")}
 
 
 def test_every_bad_input_fails_with_its_message(offline_plan: dict[str, Any]) -> None:
@@ -79,7 +79,7 @@ def test_bad_input_creates_nothing(
     workdir = tmp_path_factory.mktemp("invalid-witness")
     witness = {WITNESS: CASES[WITNESS] | {"source": module_copies(workdir, [WITNESS], REPO_ROOT)[WITNESS]}}
     root = root_from_text(workdir, LOCALSTACK_PROVIDER + module_blocks(witness))
-    result = run(terraform(root, tf_env, shared_provider=True), "apply", "-auto-approve")
+    result = run(terraform(root, tf_env), "apply", "-auto-approve")
     assert result.returncode == 1
     assert not missing_messages({WITNESS: CASES[WITNESS]}, result.stderr), result.stderr[-4000:]
     assert (world.local_policies(), world.groups()) == before
